@@ -47,3 +47,21 @@ def test_a_conflict_in_a_run_says_the_scheduling_way_out(tmp_path, changed, said
     for what in SCHEDULING_WAY_OUT:
         assert what in message, (what, message)
     assert message.count("--fresh-experiment") == 1, message
+
+
+def test_two_calls_of_one_run_on_one_experiment_get_no_recurring_run_advice(tmp_path):
+    """Review D of session 37, finding 2: two calls of one pipeline run (a ParallelFor, two tuning
+    steps) on one experiment is a wiring mistake inside the run, refused by the claim as before,
+    without the advice about a changed spec and recurring runs."""
+    from kfp_tune.core.claims import call_run_id
+
+    store = str(tmp_path / "store")
+    spec = json.dumps(quadratic_experiment())
+    suggest_step(store, "quad", call_run_id("job1", "callaaaa"), 0, 1, experiment_spec=spec, trial_count=0)
+    with pytest.raises(ExperimentConflict) as raised:
+        suggest_step(store, "quad", call_run_id("job1", "callbbbb"), 0, 1, experiment_spec=spec, trial_count=0)
+    message = str(raised.value)
+    assert "already tuned by another call in this pipeline run" in message, message
+    assert "Give each call its own experiment_name" in message, message
+    for what in ("--param experiment_name=NEW", "--fresh-experiment", "every firing fails", "disable_recurring_run", "KFP run"):
+        assert what not in message, (what, message)

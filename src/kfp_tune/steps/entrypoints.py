@@ -26,7 +26,7 @@ from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.spec import parse_experiment
+from kfp_tune.core.spec import Experiment, parse_experiment
 from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
 from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase, LaunchPhase, TrialStatus
@@ -280,6 +280,8 @@ def suggest_step(
     except ExperimentConflict as exc:
         if experiment is None or fresh_experiment:  # no spec of this run's, or one name per run: nothing a firing repeats
             raise
+        if not _spec_conflict(records, experiment, exc):  # two calls of one run on one experiment: a wiring mistake, not a changed spec
+            raise
         raise ExperimentConflict(f"{str(exc).rstrip('.')}. {RUN_CONFLICT_WAY_OUT}") from None
     ended = _ended_before(records) if experiment is not None else ""
     if ended:  # a recurring run that continues a spent experiment: every later firing ends at once, green
@@ -302,6 +304,16 @@ RUN_CONFLICT_WAY_OUT = (
 """What a run's first step adds to an ExperimentConflict (its spec cannot resume the stored
 experiment): the advice of the core names kfp-tune run and tune(), not a KFP run's parameters,
 and a recurring run repeats the failure every night."""
+
+
+def _spec_conflict(records: ExperimentRecords, experiment: Experiment, raised: ExperimentConflict) -> bool:
+    """Whether ``raised`` is the stored experiment's refusal of this run's spec (a changed
+    experiment, a completed one's budget), the conflict :data:`RUN_CONFLICT_WAY_OUT` is about,
+    and not another one the step meets (two calls of one pipeline run on one experiment)."""
+    from kfp_tune.steps.prepare import resume_refusal
+
+    refusal = resume_refusal(records, experiment)
+    return refusal is not None and str(refusal) == str(raised)
 
 
 def _ended_before(records: ExperimentRecords) -> str:
