@@ -37,6 +37,7 @@ whole import (about 1%); ``importlib.metadata`` itself was already imported by d
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from importlib import metadata
@@ -142,6 +143,7 @@ def load_plugins() -> dict[str, str]:
         kept = [dict(mapping) for _, mapping, _, _ in _registries()]
         dist = getattr(entry, "dist", None)
         named = f"kfp-tune plug-in {entry.name!r} ({GROUP} entry point {entry.value!r}{f' of distribution {dist.name!r}' if dist is not None else ''})"
+        imported_before = entry.module in sys.modules  # by an earlier entry point of its module, another plug-in or the user
         try:
             entry.load()
         except (Exception, SystemExit) as exc:  # the plug-in's defect, named; the rest of kfp-tune still works
@@ -152,7 +154,8 @@ def load_plugins() -> dict[str, str]:
             continue
         since = _registered_since(kept)
         clash = _taken(entry.name, since, kept)
-        if entry.attr and not since:  # 'module:function' whose import registered nothing: kfp-tune imports modules, it calls nothing
+        advice = "; uninstall one of the two, or have one register another name" if clash else ""
+        if entry.attr and not since and not imported_before:  # 'module:function' whose import registered nothing: kfp-tune imports modules, it calls nothing
             clash = (
                 f"its entry point names {entry.value!r}, an object in a module, not a module, and importing the module registered nothing: "
                 f"kfp-tune imports the module the entry point names, whose import registers what it brings, and calls nothing, so "
@@ -161,7 +164,6 @@ def load_plugins() -> dict[str, str]:
         if clash:
             _put_back(kept)
             _loaded[entry.name] = clash
-            advice = "" if entry.attr else "; uninstall one of the two, or have one register another name"
             warnings.warn(f"{named} is left out: {clash}{advice}", PluginWarning, stacklevel=2)
             continue
         for (kind, _, _, built_in) in _registries():
