@@ -16,13 +16,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+import typing
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from pydantic import ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import SHOWN_LIMIT, FieldError, SpecError, clipped, shown
@@ -101,47 +101,60 @@ def _refuse_python_names(document: Any, from_dict: bool) -> None:
     Katib's JSON names only, as Katib's Go types decode it, case-sensitively: there
     ``max_trial_count`` is an unknown field kept and never read (its CRD preserves unknown
     fields), and the experiment has no maxTrialCount. Refused as unknown, naming Katib's name,
-    as ``metadata``'s Python names already were; with every such field at once. ``from_dict``:
-    a Katib SDK model's ``to_dict()`` writes Python names at every level, so the refusal says to
-    pass the model itself (read by its JSON names)."""
-    if not isinstance(document, dict):
+    with every such field at once. Found by walking the document against the models, so a model
+    that keeps extra keys (``metricsCollectorSpec.source``) refuses them too, and with no
+    keyword of one pydantic version. ``from_dict``: a Katib SDK model's ``to_dict()`` (or
+    kfp-tune's ``model_dump()``) writes Python names at every level, so the refusal says what to
+    pass instead."""
+    found: list[tuple[str, str, str]] = []
+    _python_names_in(document, Experiment, "", found)
+    if not found:
         return
-
-    def unknown(by_name: bool) -> list[tuple[Any, ...]]:
-        """The locations of the fields unknown when Python names are (or are not) taken."""
-        try:
-            Experiment.model_validate(document, by_alias=True, by_name=by_name)
-        except ValidationError as exc:
-            return [tuple(part for part in error["loc"] if part != "function-before") for error in exc.errors() if error["type"] == "extra_forbidden"]
-        return []
-
-    if not any(isinstance(key, str) and "_" in key for key in _keys_in(document)):
-        return
-    unknown_anyway = set(unknown(by_name=True))
     problems: list[FieldError] = []
-    for loc in unknown(by_name=False):
-        key = loc[-1] if loc else None
-        if loc not in unknown_anyway and isinstance(key, str) and to_camel(key) != key:  # a Python name of a field there
-            path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
-            hint = ("; a Katib SDK model's to_dict() writes these names: pass the V1beta1Experiment itself, which is read by Katib's names"
-                    if from_dict and not problems else "")
-            problems.append(FieldError(path, f"unknown field (Katib's v1beta1 Experiment names it {to_camel(key)}, and Katib's Go types "
-                                             f"never read {key}, so on Katib it is not set); did you mean {to_camel(key)}?{hint}"))
-    if problems:
-        try:
-            parse_experiment(document)  # every other problem of the document with them, as one refusal
-        except SpecError as other:
-            problems += [e for e in other.errors if e.path not in {p.path for p in problems}]
-        raise SpecError(problems)
+    for path, key, katib_name in found:
+        hint = ("; a Katib SDK model's to_dict() and kfp-tune's Experiment.model_dump() write these names: pass the model itself "
+                "(a V1beta1Experiment is read by Katib's names), or kfp-tune's Experiment.to_dict()" if from_dict and not problems else "")
+        problems.append(FieldError(path, f"unknown field (Katib's v1beta1 Experiment names it {katib_name}, and Katib's Go types "
+                                         f"never read {key}, so on Katib it is not set); did you mean {katib_name}?{hint}"))
+    try:
+        parse_experiment(document)  # every other problem of the document with them, as one refusal
+    except SpecError as other:
+        problems += [e for e in other.errors if e.path not in {p.path for p in problems}]
+    raise SpecError(problems)
 
 
-def _keys_in(tree: Any) -> list[Any]:
-    """Every mapping key in ``tree``, at any depth."""
-    if isinstance(tree, dict):
-        return [*tree, *(key for value in tree.values() for key in _keys_in(value))]
-    if isinstance(tree, list):
-        return [key for value in tree for key in _keys_in(value)]
-    return []
+def _python_names_in(tree: Any, model: type[BaseModel], path: str, found: list[tuple[str, str, str]]) -> None:
+    """Appends (path, key, Katib's name) for each key of ``tree`` that is the Python name of one
+    of ``model``'s fields and not its Katib name, walking into the fields that hold models."""
+    if not isinstance(tree, dict):
+        return
+    by_katib_name = {field.alias or name: field for name, field in model.model_fields.items()}
+    for key, value in tree.items():
+        if not isinstance(key, str):
+            continue
+        where = f"{path}.{key}" if path else key
+        field = by_katib_name.get(key)
+        if field is None:
+            named = model.model_fields.get(key)
+            if named is not None and named.alias and named.alias != key:
+                found.append((where, key, named.alias))
+            continue
+        inner = _model_of(field.annotation)
+        if inner is None:
+            continue
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _python_names_in(item, inner, f"{where}[{index}]", found)
+        else:
+            _python_names_in(value, inner, where, found)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The one model class an annotation holds (``X``, ``X | None``, ``list[X]``), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    models = {model for argument in typing.get_args(annotation) if (model := _model_of(argument)) is not None}
+    return models.pop() if len(models) == 1 else None
 
 
 def _defaulted_parallel(error: FieldError) -> FieldError:
