@@ -6,38 +6,22 @@ other top-level keys and said to be a compiled pipeline package, with what is wr
 the command takes and what to do with a package instead, exit 2; a file without those keys is
 read as an experiment, as before."""
 
-# No `from __future__ import annotations`: KFP reads the test pipeline's annotations.
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from kfp import compiler, dsl
 
-from conftest import quadratic_experiment
 from kfp_tune.cli import main
-
-
-@dsl.component
-def _say(word: str) -> str:
-    return word
-
-
-@dsl.pipeline(name="own-pipeline")
-def _own_pipeline(word: str = "hi") -> None:
-    _say(word=word)
+from own_pipeline import kfp_tune_package, own_package
 
 
 def _kfp_tune_compiled(tmp_path: Path) -> list[Any]:
-    experiment = tmp_path / "exp.yaml"
-    experiment.write_text(yaml.safe_dump(quadratic_experiment()))
-    assert main(["compile", str(experiment), "-o", str(tmp_path / "compiled.yaml")]) == 0
-    return list(yaml.safe_load_all((tmp_path / "compiled.yaml").read_text()))
+    return list(yaml.safe_load_all(kfp_tune_package(tmp_path).read_text()))
 
 
 def _own_compiled(tmp_path: Path) -> list[Any]:
-    compiler.Compiler().compile(_own_pipeline, str(tmp_path / "own.yaml"))
-    return list(yaml.safe_load_all((tmp_path / "own.yaml").read_text()))
+    return list(yaml.safe_load_all(own_package(tmp_path).read_text()))
 
 
 BROKEN = {  # how pipelineInfo is broken: what the error says of it

@@ -5,40 +5,13 @@ file), found 2". Each now says the file is a compiled pipeline, not a Katib Expe
 command takes and what to do with the package instead, exit 2, through one check that
 recognises the package as submit does."""
 
-# No `from __future__ import annotations`: KFP reads the test pipeline's annotations.
-from pathlib import Path
 
 import pytest
 import yaml
-from kfp import compiler, dsl
 
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
-
-
-@dsl.component
-def _say(word: str) -> str:
-    return word
-
-
-@dsl.pipeline(name="own-pipeline")
-def _own_pipeline(word: str = "hi") -> None:
-    _say(word=word)
-
-
-def _kfp_tune_compiled(tmp_path: Path) -> Path:
-    experiment = tmp_path / "exp.yaml"
-    experiment.write_text(yaml.safe_dump(quadratic_experiment()))
-    out = tmp_path / "compiled.yaml"
-    assert main(["compile", str(experiment), "-o", str(out)]) == 0
-    return out
-
-
-def _own_compiled(tmp_path: Path) -> Path:
-    out = tmp_path / "own.yaml"
-    compiler.Compiler().compile(_own_pipeline, str(out))
-    return out
-
+from own_pipeline import kfp_tune_package, own_package
 
 COMMANDS = {
     "validate": (lambda path, tmp: ["validate", str(path)], "kfp-tune submit"),
@@ -48,7 +21,7 @@ COMMANDS = {
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-@pytest.mark.parametrize("package", [_kfp_tune_compiled, _own_compiled], ids=["kfp-tune-compile", "own-pipeline"])
+@pytest.mark.parametrize("package", [kfp_tune_package, own_package], ids=["kfp-tune-compile", "own-pipeline"])
 def test_a_compiled_pipeline_is_told_as_one(tmp_path, capsys, package, command):
     path = package(tmp_path)
     capsys.readouterr()
@@ -62,7 +35,7 @@ def test_a_compiled_pipeline_is_told_as_one(tmp_path, capsys, package, command):
 
 
 def test_an_experiment_is_still_compiled(tmp_path):
-    assert _kfp_tune_compiled(tmp_path).is_file()
+    assert kfp_tune_package(tmp_path).is_file()
 
 
 def test_an_experiment_is_still_validated(tmp_path, capsys):

@@ -11,24 +11,16 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 import kfp_tune.cli
-from conftest import quadratic_experiment
 from kfp_tune.cli import main
-from read_only_store import ReadOnlyStore
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from read_only_store import ReadOnlyStore, completed_quad, stored_files
 
 
 @pytest.fixture
 def completed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """The experiment's YAML, run to its end (2 trials, Succeeded) in tmp_path/store."""
-    path = tmp_path / "exp.yaml"
-    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})))
-    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    path = completed_quad(tmp_path)
     capsys.readouterr()
     return path
 
@@ -36,7 +28,7 @@ def completed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 @pytest.mark.parametrize("engine", ["inline", "kfp-local"])
 def test_a_completed_experiment_run_with_a_read_only_key_is_reported(completed, tmp_path, monkeypatch, capsys, engine):
     store = tmp_path / "store"
-    before = _files(store)
+    before = stored_files(store)
     monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: ReadOnlyStore(store))
     assert main(["run", str(completed), "--engine", engine, "--store", "s3://shared/teamA", "--json"]) == 0
     out, err = capsys.readouterr()
@@ -44,16 +36,16 @@ def test_a_completed_experiment_run_with_a_read_only_key_is_reported(completed, 
     assert "nothing to run, reporting it" in err and "error" not in err, err
     summary = json.loads(out)
     assert (summary["status"], summary["trials"], summary["succeeded"]) == ("Succeeded", 2, 2), summary
-    assert _files(store) == before
+    assert stored_files(store) == before
 
 
 def test_a_completed_experiment_run_again_writes_no_run_record(completed, tmp_path, capsys):
     """With a key that may write, the same: the report is the run's whole work, as `status`'s."""
     store = tmp_path / "store"
-    before = _files(store)
+    before = stored_files(store)
     assert main(["run", str(completed), "--engine", "inline", "--store", str(store)]) == 0
     assert "nothing to run, reporting it" in capsys.readouterr().err
-    assert _files(store) == before
+    assert stored_files(store) == before
 
 
 def test_an_end_never_recorded_is_recorded_by_the_run(completed, tmp_path, capsys):

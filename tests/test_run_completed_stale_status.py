@@ -14,20 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 import kfp_tune.cli
-from conftest import quadratic_experiment
 from kfp_tune import search, tune
 from kfp_tune.cli import main
 from kfp_tune.stores.local import LocalStore
-from read_only_store import ReadOnlyStore
+from read_only_store import ReadOnlyStore, completed_quad, stored_files
 
 STALE_WORDS = "its saved status (status.json) is stale"
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _status_path(store: Path, name: str) -> Path:
@@ -58,9 +52,7 @@ def _assert_repaired(store: Path, name: str, best: str, trials: int) -> None:
 @pytest.fixture
 def completed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """The experiment's YAML, run to its end (2 trials, Succeeded) in tmp_path/store."""
-    path = tmp_path / "exp.yaml"
-    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})))
-    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    path = completed_quad(tmp_path)
     capsys.readouterr()
     return path
 
@@ -76,17 +68,17 @@ def test_a_stale_status_is_rewritten_by_the_run(completed: Path, tmp_path: Path,
     assert main(["list", "--store", str(store), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["succeeded"], row["running"], row["best_trial"]) == (2, 0, best), row
-    before = _files(store)  # repaired: the next run has nothing to write
+    before = stored_files(store)  # repaired: the next run has nothing to write
     assert main(["run", str(completed), "--engine", engine, "--store", str(store)]) == 0
     assert STALE_WORDS not in capsys.readouterr().err
-    assert _files(store) == before
+    assert stored_files(store) == before
 
 
 def test_a_stale_status_with_a_read_only_key_is_reported_as_computed(completed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "store"
     best = _make_stale(store, "quad")
-    before = _files(store)
+    before = stored_files(store)
     monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: ReadOnlyStore(store))
     assert main(["run", str(completed), "--engine", "inline", "--store", "s3://shared/teamA", "--json"]) == 0
     out, err = capsys.readouterr()
@@ -94,7 +86,7 @@ def test_a_stale_status_with_a_read_only_key_is_reported_as_computed(completed: 
     assert "error" not in err.replace("AccessDenied", ""), err
     summary = json.loads(out)
     assert (summary["status"], summary["succeeded"], summary["best_trial"]["name"]) == ("Succeeded", 2, best), summary
-    assert _files(store) == before
+    assert stored_files(store) == before
 
 
 def _tune(store: Any) -> Any:
@@ -107,7 +99,7 @@ def test_tune_again_rewrites_a_stale_status(tmp_path: Path) -> None:
     first = _tune(LocalStore(tmp_path / "store"))
     best = _make_stale(tmp_path / "store", "done")
     assert best == first.best_trial.name
-    with pytest.warns(UserWarning, match=STALE_WORDS.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.warns(UserWarning, match="has already completed"), pytest.warns(UserWarning, match=STALE_WORDS.replace("(", r"\(").replace(")", r"\)")):
         again = _tune(LocalStore(tmp_path / "store"))
     assert (again.status, len(again.trials), again.best_trial.name) == ("Succeeded", 2, best)
     _assert_repaired(tmp_path / "store", "done", best, 2)
@@ -116,8 +108,8 @@ def test_tune_again_rewrites_a_stale_status(tmp_path: Path) -> None:
 def test_tune_again_with_a_read_only_key_warns_of_a_stale_status(tmp_path: Path) -> None:
     first = _tune(LocalStore(tmp_path / "store"))
     _make_stale(tmp_path / "store", "done")
-    before = _files(tmp_path / "store")
-    with pytest.warns(UserWarning, match="a key that may write the store"):
+    before = stored_files(tmp_path / "store")
+    with pytest.warns(UserWarning, match="has already completed"), pytest.warns(UserWarning, match="a key that may write the store"):
         again = _tune(ReadOnlyStore(tmp_path / "store"))
     assert (again.status, len(again.trials), again.best_trial.name) == ("Succeeded", 2, first.best_trial.name)
-    assert _files(tmp_path / "store") == before
+    assert stored_files(tmp_path / "store") == before

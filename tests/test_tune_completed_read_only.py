@@ -13,7 +13,7 @@ import pytest
 
 from kfp_tune import search, tune
 from kfp_tune.stores.local import LocalStore
-from read_only_store import ReadOnlyStore
+from read_only_store import ReadOnlyStore, stored_files
 
 TRIALS = 2
 
@@ -24,16 +24,12 @@ def _tune(store: Any) -> Any:
                 store=store, name="done")
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.mark.parametrize("read_only", [True, False], ids=["read-only key", "key that may write"])
 def test_a_completed_experiment_is_returned_and_nothing_written(tmp_path: Path, read_only: bool) -> None:
     first = _tune(LocalStore(tmp_path / "store"))
-    before = _files(tmp_path / "store")
+    before = stored_files(tmp_path / "store")
     store = ReadOnlyStore(tmp_path / "store") if read_only else LocalStore(tmp_path / "store")
     with pytest.warns(UserWarning, match="has already completed"):
         again = _tune(store)
     assert (again.status, len(again.trials), again.best_trial.name) == ("Succeeded", TRIALS, first.best_trial.name)
-    assert _files(tmp_path / "store") == before
+    assert stored_files(tmp_path / "store") == before

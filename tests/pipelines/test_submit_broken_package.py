@@ -6,40 +6,25 @@ required ... kind: required") and one whose ``pipelineInfo`` is null as "got Non
 command now recognises a package by one rule (``pipelines.submit.read_package``) and says the
 same of the same file, before anything is sent."""
 
-# No `from __future__ import annotations`: KFP reads the test pipeline's annotations.
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from kfp import compiler, dsl
 
 import kfp_tune
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
 from kfp_tune.core.errors import SpecError
-
-
-@dsl.component
-def _say(word: str) -> str:
-    return word
-
-
-@dsl.pipeline(name="own-pipeline")
-def _own_pipeline(word: str = "hi") -> None:
-    _say(word=word)
+from own_pipeline import kfp_tune_package, own_package
 
 
 def _kfp_tune_compiled(tmp_path: Path) -> list[Any]:
-    experiment = tmp_path / "exp.yaml"
-    experiment.write_text(yaml.safe_dump(quadratic_experiment()))
-    assert main(["compile", str(experiment), "-o", str(tmp_path / "compiled.yaml")]) == 0
-    return list(yaml.safe_load_all((tmp_path / "compiled.yaml").read_text()))
+    return list(yaml.safe_load_all(kfp_tune_package(tmp_path).read_text()))
 
 
 def _own_compiled(tmp_path: Path) -> list[Any]:
-    compiler.Compiler().compile(_own_pipeline, str(tmp_path / "own.yaml"))
-    return list(yaml.safe_load_all((tmp_path / "own.yaml").read_text()))
+    return list(yaml.safe_load_all(own_package(tmp_path).read_text()))
 
 
 BROKEN = {  # how the package is broken: what every command says of it
@@ -93,7 +78,7 @@ def test_the_cli_says_of_a_broken_package_what_validate_says(fake_kfp_host, tmp_
 @pytest.mark.parametrize("command", [["submit"], ["schedule", "--cron", "@daily"]], ids=["submit", "schedule"])
 def test_the_cli_still_sends_a_package_and_an_experiment(fake_kfp_host, tmp_path, capsys, command):
     """The rule takes what it took: a whole package is sent as it is, an experiment compiled."""
-    compiler.Compiler().compile(_own_pipeline, str(tmp_path / "own.yaml"))
+    own_package(tmp_path)
     experiment = tmp_path / "exp.yaml"
     experiment.write_text(yaml.safe_dump(quadratic_experiment()))
     posted = "runs" if command[0] == "submit" else "recurringruns"

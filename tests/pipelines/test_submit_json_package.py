@@ -7,36 +7,23 @@ validate, run, compile, submit and schedule all read it as an experiment, "apiVe
 it (as YAML, the only form ``kfp.Client`` uploads), a broken one is said to be broken, and an
 experiment written as JSON is still an experiment."""
 
-# No `from __future__ import annotations`: KFP reads the test pipeline's annotations.
 import json
 import warnings
 from pathlib import Path
 
 import pytest
-from kfp import compiler, dsl
 
 import kfp_tune
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
 from kfp_tune.core.errors import SpecError
-
-
-@dsl.component
-def _say(word: str) -> str:
-    return word
-
-
-@dsl.pipeline(name="own-pipeline")
-def _own_pipeline(word: str = "hi") -> None:
-    _say(word=word)
+from own_pipeline import own_package
 
 
 def _json_package(tmp_path: Path) -> Path:
-    path = tmp_path / "own.json"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # KFP: "Compiling to JSON is deprecated"
-        compiler.Compiler().compile(_own_pipeline, str(path))
-    return path
+        return own_package(tmp_path, "own.json")
 
 
 def _sent_spec(fake_kfp_host, posted: str) -> dict:
