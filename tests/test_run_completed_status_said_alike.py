@@ -19,7 +19,7 @@ from conftest import quadratic_experiment
 from kfp_tune.cli import main
 from kfp_tune.core import claims
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.reports import only_reported
+from kfp_tune.steps.decide_stop import only_reported
 from kfp_tune.stores.local import LocalStore
 
 STALE_WORDS = "its saved status (status.json) is stale"

@@ -908,7 +908,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     launcher.warned_at = caller_of_tune
     take_over = bool(arguments.get("take_over", False))
     from kfp_tune.remote import no_trial_succeeded
-    from kfp_tune.reports import only_reported
+    from kfp_tune.steps.decide_stop import only_reported
 
     # the start, with the per-trial lines (slots): shown where the notebook or program has set up logging (INFO)
     budget = experiment.spec.max_trial_count

@@ -942,10 +942,11 @@ def _preflight(store: Store, experiment: Experiment, take_over: bool) -> bool:
     """The pre-flight before anything runs: a busy experiment, a changed search space or a
     damaged record (never skipped, never rewritten) is refused here, not mid-run; a run that
     resumes says what it takes up. True when there is nothing to run
-    (:func:`~kfp_tune.reports.only_reported`)."""
+    (:func:`~kfp_tune.steps.decide_stop.only_reported`)."""
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-    from kfp_tune.reports import only_reported, run_note
+    from kfp_tune.reports import run_note
     from kfp_tune.steps import prepare
+    from kfp_tune.steps.decide_stop import only_reported
 
     try:
         prepare(ExperimentRecords(store, experiment.name), experiment, take_over=take_over)

@@ -5,6 +5,7 @@ user, or stopped by an error)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -12,7 +13,8 @@ from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, best_trial, decide, interrupted, status_document
-from kfp_tune.core.errors import ExperimentNotFound, StoreError
+from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, StoreError
+from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, UnreadableRecord, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
@@ -310,3 +312,122 @@ def end_interrupted_run(records: ExperimentRecords, owner: str, signal_name: str
         write_status(records, state, interrupted(state, signal_name, killed), utc_now())
     claims.release(records, current.run, claims.INTERRUPTED)
     return killed
+
+
+def only_reported(store: Store, experiment_name: str, say: Callable[[str], None], take_over: bool = False) -> bool:
+    """Whether the experiment has completed and its outcome is recorded: a run of it then has
+    nothing to run, so it only reports it, as ``kfp-tune status`` does: Katib leaves a completed
+    Experiment applied again as it is, and a key that may only read the store (an analyst's)
+    reads it. The status such a run would write is compared with the saved one (but for when it
+    was written): the same, nothing is written; another (one an older kfp-tune wrote wrong, which
+    ``kfp-tune list`` shows as saved), it is rewritten from the trials under a claim, as a run
+    would, since this run was its only repair; a store that refuses the write (a read-only key)
+    leaves it, and the report, computed from the trials, goes on: the key's holder asked for a
+    report, which needs no write. Either is said through ``say``. One whose end was never
+    recorded (its last run killed after its last trial) is run, which records it."""
+
+    records = ExperimentRecords(store, experiment_name)
+    try:
+        state = ExperimentView(records).state
+        decision = decide(state, rounds_left=1)
+        saved = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS) if decision.finished and decision.recorded else None
+    except (DamagedRecord, ExperimentNotFound):  # the run refuses the one, saying which, and starts the other anew
+        return False
+    status = saved.get("status") if saved is not None else None
+    if not isinstance(status, dict) or (status.get("phase"), status.get("reason")) != (decision.phase, decision.reason):
+        return False
+    stale = _status_differences(status_document(state, decision, utc_now(), status), status)
+    if stale:
+        return _rewrite_stale_status(records, stale, say, take_over)
+    return True
+
+
+_WRITTEN_WHEN = ("lastReconcileTime", "completionTime")
+"""A status's times: when a run wrote it, not what it says of the trials."""
+
+
+def _status_differences(written: dict[str, Any], saved: dict[str, Any]) -> list[str]:
+    """The fields of the status ``written`` (a run's, now) that tell a reader otherwise than the
+    ``saved`` one (:func:`_said`): not when each was written, nor order, how a number is
+    written or a condition's message, which two kfp-tune versions (09a1bf8 put the assignments
+    in the spec's order) write differently for the same facts."""
+    now, before = _said(written), _said(saved)
+    return [name for name in sorted(set(now) | set(before)) if now.get(name) != before.get(name)]
+
+
+def _said(status: dict[str, Any]) -> dict[str, Any]:
+    """What a status tells its reader, by field: counts as numbers, trial lists as sets, the
+    best trial as its name, assignments (name to value) and metric values (as floats),
+    conditions as type, status and reason; any other field as its JSON. Its times are left out
+    (``_WRITTEN_WHEN``, the conditions'). An empty field (omitted, as Katib omits it, or zero)
+    is none."""
+    shown: dict[str, Any] = {}
+    for name, value in status.items():
+        if name in _WRITTEN_WHEN or value in (None, 0, "", [], {}):
+            continue
+        if name.endswith("TrialList") and isinstance(value, list):
+            shown[name] = sorted({json.dumps(v, sort_keys=True, default=str) for v in value})
+        elif name == "conditions" and isinstance(value, list):
+            shown[name] = sorted({json.dumps([c.get(k) for k in ("type", "status", "reason")], default=str) if isinstance(c, dict) else
+                                  json.dumps(c, default=str) for c in value})
+        elif name == "currentOptimalTrial" and isinstance(value, dict):
+            shown[name] = _best_said(value)
+        else:
+            shown[name] = _number(value) if isinstance(value, (int, float, str)) else json.dumps(value, sort_keys=True, default=str)
+    return shown
+
+
+def _best_said(best: dict[str, Any]) -> Any:
+    """The best trial as a reader takes it: its name, its assignments by name and its observed
+    metrics' values by name, in any order and however a number is written."""
+    assignments = best.get("parameterAssignments")
+    observation = best.get("observation")
+    metrics = observation.get("metrics") if isinstance(observation, dict) else None
+    if not isinstance(assignments, list) or not isinstance(metrics, list) or not all(isinstance(x, dict) for x in [*assignments, *metrics]):
+        return json.dumps(best, sort_keys=True, default=str)  # not a shape kfp-tune writes: compared as it is
+    return (best.get("bestTrialName"),
+            sorted((str(a.get("name")), _number(a.get("value"))) for a in assignments),
+            sorted((str(m.get("name")), *(_number(m.get(k)) for k in ("min", "max", "latest"))) for m in metrics))
+
+
+def _number(value: Any) -> Any:
+    """A value as a number where it is written as one ('0.0879190' and 0.087919 alike), else
+    its text."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _rewrite_stale_status(records: ExperimentRecords, stale: list[str], say: Callable[[str], None], take_over: bool) -> bool:
+    """Rewrite a completed experiment's stale saved status from its trials, under a claim as a run
+    writes it (a run of it started meanwhile is not overwritten: it is refused as busy). True when
+    the experiment is still completed once claimed (only reported), else False: a run runs it."""
+    from kfp_tune.steps.schedule import new_run_id
+
+
+    what = (f"experiment {records.experiment}: its saved status (status.json) is stale, as an older kfp-tune could leave it "
+            f"({', '.join(stale)} {'differs' if len(stale) == 1 else 'differ'} from what its trials say)")
+    run_id = new_run_id()
+    try:
+        claims.claim(records, run_id, take_over)
+    except StoreError as exc:  # a key that may only read: the report needs none
+        say(f"{what}; this run could not rewrite it ({exc}): kfp-tune list shows it as saved until a run of it with a key that may write "
+            "the store rewrites it; this report is read from the trials")
+        return True
+    except ExperimentBusy as exc:  # another run holds it (a second re-run at the same moment): the report needs no write either
+        say(f"{what}; another run holds the experiment ({exc.reason}), so this run did not rewrite it: a run of it after that one "
+            "rewrites it; this report is read from the trials")
+        return True
+    reason = "refused"
+    try:
+        state = ExperimentView(records).state
+        decision = decide(state, rounds_left=1)
+        reason = decision.reason
+        if not (decision.finished and decision.recorded):  # restarted meanwhile: the run runs it
+            return False
+        write_status(records, state, decision, utc_now())
+    finally:
+        claims.release(records, run_id, reason)
+    say(f"{what}; rewritten from its trials")
+    return True
