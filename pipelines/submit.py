@@ -255,6 +255,8 @@ def read_package(path: str | Path) -> PackageReading:
         first = _parsed_package(text)
     except yaml.YAMLError as exc:
         return PackageReading(unreadable=f"not valid YAML: {_yaml_problem_in_full(text, exc)}; {UNREADABLE_SOURCE_EXPECTED}")
+    except (ValueError, KeyError, TypeError):  # a tag PyYAML cannot build (!!int 4e0): no package; the loader names the line
+        return PackageReading()
     if "apiVersion" in first or "kind" in first:
         return PackageReading()
     if isinstance(first.get("pipelineInfo"), dict) and isinstance(first.get("root"), dict):

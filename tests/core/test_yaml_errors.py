@@ -86,11 +86,11 @@ def test_a_key_that_is_a_list_or_a_mapping_is_refused_at_its_line():
 
 
 def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(tmp_path):
-    head = "apiVersion: v\nkind: K\n"  # a file needs both, as kubectl's manifests do
+    head = "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\n"  # a file needs both, as kubectl's manifests do
     padding = "#" * (MAX_DOCUMENT_BYTES - len(head) - 1) + "\n"
     at_limit = tmp_path / "at.yaml"
     at_limit.write_text(head + padding)
-    assert at_limit.stat().st_size == MAX_DOCUMENT_BYTES and read_experiment_source(at_limit) == {"apiVersion": "v", "kind": "K"}
+    assert at_limit.stat().st_size == MAX_DOCUMENT_BYTES and read_experiment_source(at_limit) == {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment"}
     over = tmp_path / "over.yaml"
     over.write_text(head + "#" + padding)
     with pytest.raises(SpecError, match=f"larger than {MAX_DOCUMENT_BYTES:,} bytes"):
@@ -99,8 +99,8 @@ def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(tmp_path)
 
 def test_a_byte_order_mark_is_allowed_and_bad_bytes_are_named_with_their_offset(tmp_path):
     with_bom = tmp_path / "bom.yaml"
-    with_bom.write_bytes(b"\xef\xbb\xbfapiVersion: v\nkind: K\n")
-    assert read_experiment_source(with_bom) == {"apiVersion": "v", "kind": "K"}
+    with_bom.write_bytes(b"\xef\xbb\xbfapiVersion: kubeflow.org/v1beta1\nkind: Experiment\n")
+    assert read_experiment_source(with_bom) == {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment"}
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(b"a: 1\nb: \xff\n")
     with pytest.raises(SpecError) as info:
