@@ -468,6 +468,26 @@ def _conditions_parsed_afresh() -> Iterator[None]:
     conditions.parse.cache_clear()
 
 
+@pytest.fixture
+def kubeconfig_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A fake Kubernetes API server (tests/support/fake_kube.py) reached through a kubeconfig, as
+    a person's (kfp-tune cleanup, logs)."""
+    from fake_kube import reached_through_kubeconfig
+
+    with reached_through_kubeconfig(tmp_path, monkeypatch) as kube:
+        yield kube
+
+
+@pytest.fixture
+def completed_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The quadratic experiment's YAML, run to its end (2 trials, Succeeded) in tmp_path/store."""
+    from read_only_store import completed_quad
+
+    path = completed_quad(tmp_path)
+    capsys.readouterr()
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _same_environment_for_every_test():
     """Every test starts from one environment, whatever the shell set or an earlier test left:

@@ -8,29 +8,20 @@ still recorded by the run, which needs a key that may write."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import kfp_tune.cli
 from kfp_tune.cli import main
-from read_only_store import ReadOnlyStore, completed_quad, stored_files
-
-
-@pytest.fixture
-def completed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """The experiment's YAML, run to its end (2 trials, Succeeded) in tmp_path/store."""
-    path = completed_quad(tmp_path)
-    capsys.readouterr()
-    return path
+from read_only_store import ReadOnlyStore, stored_files
 
 
 @pytest.mark.parametrize("engine", ["inline", "kfp-local"])
-def test_a_completed_experiment_run_with_a_read_only_key_is_reported(completed, tmp_path, monkeypatch, capsys, engine):
+def test_a_completed_experiment_run_with_a_read_only_key_is_reported(completed_yaml, tmp_path, monkeypatch, capsys, engine):
     store = tmp_path / "store"
     before = stored_files(store)
     monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: ReadOnlyStore(store))
-    assert main(["run", str(completed), "--engine", engine, "--store", "s3://shared/teamA", "--json"]) == 0
+    assert main(["run", str(completed_yaml), "--engine", engine, "--store", "s3://shared/teamA", "--json"]) == 0
     out, err = capsys.readouterr()
     assert "experiment quad has already completed: Succeeded (ExperimentMaxTrialsReached), 2 trial(s) done" in err, err
     assert "nothing to run, reporting it" in err and "error" not in err, err
@@ -39,16 +30,16 @@ def test_a_completed_experiment_run_with_a_read_only_key_is_reported(completed, 
     assert stored_files(store) == before
 
 
-def test_a_completed_experiment_run_again_writes_no_run_record(completed, tmp_path, capsys):
+def test_a_completed_experiment_run_again_writes_no_run_record(completed_yaml, tmp_path, capsys):
     """With a key that may write, the same: the report is the run's whole work, as `status`'s."""
     store = tmp_path / "store"
     before = stored_files(store)
-    assert main(["run", str(completed), "--engine", "inline", "--store", str(store)]) == 0
+    assert main(["run", str(completed_yaml), "--engine", "inline", "--store", str(store)]) == 0
     assert "nothing to run, reporting it" in capsys.readouterr().err
     assert stored_files(store) == before
 
 
-def test_an_end_never_recorded_is_recorded_by_the_run(completed, tmp_path, capsys):
+def test_an_end_never_recorded_is_recorded_by_the_run(completed_yaml, tmp_path, capsys):
     """Its last trial ended and its outcome and status were never written (the run killed just
     then): the run records them, as before, and says it completed."""
     root = tmp_path / "store" / "experiments" / "quad"
@@ -56,6 +47,6 @@ def test_an_end_never_recorded_is_recorded_by_the_run(completed, tmp_path, capsy
     assert removed, sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
     for path in removed:
         path.unlink()
-    assert main(["run", str(completed), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    assert main(["run", str(completed_yaml), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
     assert "nothing to run, reporting it" in capsys.readouterr().err
     assert all(path.exists() for path in removed)

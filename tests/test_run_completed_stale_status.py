@@ -19,7 +19,7 @@ import kfp_tune.cli
 from kfp_tune import search, tune
 from kfp_tune.cli import main
 from kfp_tune.stores.local import LocalStore
-from read_only_store import ReadOnlyStore, completed_quad, stored_files
+from read_only_store import ReadOnlyStore, stored_files
 
 STALE_WORDS = "its saved status (status.json) is stale"
 
@@ -49,19 +49,11 @@ def _assert_repaired(store: Path, name: str, best: str, trials: int) -> None:
     assert best in status["succeededTrialList"], status
 
 
-@pytest.fixture
-def completed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    """The experiment's YAML, run to its end (2 trials, Succeeded) in tmp_path/store."""
-    path = completed_quad(tmp_path)
-    capsys.readouterr()
-    return path
-
-
 @pytest.mark.parametrize("engine", ["inline", "kfp-local"])
-def test_a_stale_status_is_rewritten_by_the_run(completed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str) -> None:
+def test_a_stale_status_is_rewritten_by_the_run(completed_yaml: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], engine: str) -> None:
     store = tmp_path / "store"
     best = _make_stale(store, "quad")
-    assert main(["run", str(completed), "--engine", engine, "--store", str(store)]) == 0
+    assert main(["run", str(completed_yaml), "--engine", engine, "--store", str(store)]) == 0
     err = capsys.readouterr().err
     assert "nothing to run, reporting it" in err and STALE_WORDS in err and "rewritten" in err, err
     _assert_repaired(store, "quad", best, 2)
@@ -69,18 +61,18 @@ def test_a_stale_status_is_rewritten_by_the_run(completed: Path, tmp_path: Path,
     (row,) = json.loads(capsys.readouterr().out)
     assert (row["succeeded"], row["running"], row["best_trial"]) == (2, 0, best), row
     before = stored_files(store)  # repaired: the next run has nothing to write
-    assert main(["run", str(completed), "--engine", engine, "--store", str(store)]) == 0
+    assert main(["run", str(completed_yaml), "--engine", engine, "--store", str(store)]) == 0
     assert STALE_WORDS not in capsys.readouterr().err
     assert stored_files(store) == before
 
 
-def test_a_stale_status_with_a_read_only_key_is_reported_as_computed(completed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_a_stale_status_with_a_read_only_key_is_reported_as_computed(completed_yaml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "store"
     best = _make_stale(store, "quad")
     before = stored_files(store)
     monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: ReadOnlyStore(store))
-    assert main(["run", str(completed), "--engine", "inline", "--store", "s3://shared/teamA", "--json"]) == 0
+    assert main(["run", str(completed_yaml), "--engine", "inline", "--store", "s3://shared/teamA", "--json"]) == 0
     out, err = capsys.readouterr()
     assert STALE_WORDS in err and "a key that may write the store" in err and "AccessDenied" in err, err
     assert "error" not in err.replace("AccessDenied", ""), err

@@ -536,15 +536,16 @@ def test_hyperband_end_to_end_promotes_the_best_and_ends(tmp_path):
     def objective(p):
         return (p["x"] - 0.3) ** 2 + 1.0 / p["epochs"]
 
-    result = tune(
-        objective,
-        {"x": search.double(0, 1), "epochs": search.int(1, 1)},
-        algorithm="hyperband",
-        algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},  # the rungs and promotions hold whatever x is drawn
-        max_trial_count=40,
-        parallel_trial_count=3,
-        store=str(tmp_path),
-    )
+    with pytest.warns(UserWarning, match="hyperband's schedule with r_l 9"):  # 23 trials, fewer than 40: said before it runs
+        result = tune(
+            objective,
+            {"x": search.double(0, 1), "epochs": search.int(1, 1)},
+            algorithm="hyperband",
+            algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},  # the rungs and promotions hold whatever x is drawn
+            max_trial_count=40,
+            parallel_trial_count=3,
+            store=str(tmp_path),
+        )
     assert (result.status, result.reason) == ("Succeeded", "ExperimentSuggestionEndReached")
     epochs = [t.parameters["epochs"] for t in result.trials]
     assert epochs == [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] * 2 + [9] * 3  # Katib's ceil: 2 of the 5
@@ -615,15 +616,16 @@ def test_hyperband_repeats_configurations_where_the_other_parameters_have_too_fe
     from kfp_tune import search
     from kfp_tune.algorithms.hyperband import Hyperband
 
-    result = kfp_tune.tune(
-        lambda p: {"objective": (1.0 if p["opt"] == "a" else 2.0) / p["epochs"]},
-        {"opt": search.categorical(["a", "b"]), "epochs": search.int(1, 9)},
-        algorithm="hyperband",
-        algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},
-        max_trial_count=30,
-        parallel_trial_count=1,
-        store=str(tmp_path),
-    )
+    with pytest.warns(UserWarning, match="hyperband's schedule with r_l 9"):  # 23 trials, fewer than 30
+        result = kfp_tune.tune(
+            lambda p: {"objective": (1.0 if p["opt"] == "a" else 2.0) / p["epochs"]},
+            {"opt": search.categorical(["a", "b"]), "epochs": search.int(1, 9)},
+            algorithm="hyperband",
+            algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},
+            max_trial_count=30,
+            parallel_trial_count=1,
+            store=str(tmp_path),
+        )
     assert (result.status, result.reason) == ("Succeeded", "ExperimentSuggestionEndReached")
     assert [t.parameters["epochs"] for t in result.trials] == [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] * 2 + [9] * 3
     assert {t.parameters["opt"] for t in result.trials[:9]} == {"a", "b"}

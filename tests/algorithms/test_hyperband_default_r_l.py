@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kfp_tune import search, tune
 from kfp_tune.algorithms.hyperband import adjust_space, schedule
 from kfp_tune.core.space import Parameter, SearchSpace
@@ -18,15 +20,16 @@ ETA = 3
 def _resources(settings: dict[str, Any], store: Path, resource_max: int = RESOURCE_MAX) -> tuple[str, list[int]]:
     """Each trial's epochs, in the order the trials were created (hyperband fills its schedule's
     slots in that order, so the list does not depend on which parallel trial ends first)."""
-    result = tune(
-        lambda p: (p["x"] - 0.3) ** 2 + 1.0 / p["epochs"],
-        {"x": search.double(0, 1), "epochs": search.int(1, resource_max)},
-        algorithm="hyperband",
-        algorithm_settings={"resource_name": "epochs", "eta": ETA, **settings},
-        max_trial_count=40,
-        parallel_trial_count=3,
-        store=str(store),
-    )
+    with pytest.warns(UserWarning, match="hyperband's schedule with r_l"):  # its 23 trials, fewer than 40: said before it runs
+        result = tune(
+            lambda p: (p["x"] - 0.3) ** 2 + 1.0 / p["epochs"],
+            {"x": search.double(0, 1), "epochs": search.int(1, resource_max)},
+            algorithm="hyperband",
+            algorithm_settings={"resource_name": "epochs", "eta": ETA, **settings},
+            max_trial_count=40,
+            parallel_trial_count=3,
+            store=str(store),
+        )
     return result.reason, [t.parameters["epochs"] for t in result.trials]
 
 

@@ -6,24 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPO
-from fake_kfp import serve
 from kfp_tune.pipelines.submit import SubmitArgumentError
 
 DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
-
-
-@pytest.fixture
-def multi_user_kfp_host(tmp_path, monkeypatch):
-    """Multi-user KFP met from a machine where kfp.Client knows no namespace (no context.json,
-    no pod's service account), as test_schedule_qa32.py's fixture."""
-    import kfp
-
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(kfp.Client, "_LOCAL_KFP_CONTEXT", str(tmp_path / "home" / ".config" / "kfp" / "context.json"))
-    monkeypatch.setattr(kfp.Client, "_NAMESPACE_PATH", str(tmp_path / "no-service-account" / "namespace"))
-    fake, server = serve(multi_user=True)
-    yield fake
-    server.shutdown()
 
 
 @pytest.mark.parametrize("keyword", ["fresh_experiment", "allow_duplicate"])
