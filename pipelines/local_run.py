@@ -402,6 +402,7 @@ def _raise_if_the_child_failed(code: int, received: list[str], pid: int, work: P
     rest of the scratch folder removed, and the error raised; killed outright, what its steps
     left running is recorded Killed and the claim released here, as the child could not."""
     from kfp_tune.core.claims import run_owner
+    from kfp_tune.core.decision import trials_killed_by_interrupt
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps.decide_stop import end_interrupted_run
 
@@ -413,7 +414,7 @@ def _raise_if_the_child_failed(code: int, received: list[str], pid: int, work: P
         how = f"killed by {signal.Signals(-code).name}"
         killed = end_interrupted_run(ExperimentRecords(store, experiment_name), run_owner(), f"its kfp.local process was {how}")
         raise KfpTuneError(
-            f"the kfp.local run (pid {pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
+            f"the kfp.local run (pid {pid}) was {how}: {trials_killed_by_interrupt(killed)}; "
             f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
         )
     raise kfp_local_error(log_path)

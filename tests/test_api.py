@@ -550,7 +550,7 @@ def test_a_run_interrupted_while_it_prepared_says_so_in_its_status(tmp_path, mon
     status = records.read(records.status_key(), "ExperimentStatus")["status"]
     held = [c for c in status["conditions"] if c["status"] == "True"][-1]
     assert (status["phase"], held["reason"]) == ("Running", "ExperimentRunInterrupted")
-    assert held["message"].startswith("The run was interrupted (SIGTERM): 0 running trial(s) were stopped")
+    assert held["message"].startswith("The run was interrupted (SIGTERM): no trial was running, so none was stopped")
 
 
 def test_a_failed_trials_reported_value_is_no_metric_of_its_result_as_it_is_no_observation(tmp_path):

@@ -49,7 +49,7 @@ def test_the_note_counts_the_trials_made_but_not_started_too(tmp_path: Path, mon
         _tune(tmp_path / "store")
     assert stopped.value.__notes__[0] == (
         f"tune() stopped (SIGINT): experiment 'half' in {(tmp_path / 'store').as_uri()} is left unfinished, "
-        "1 trial(s) recorded Killed, their budget given back: 0 stopped while running, 1 made but not started; "
+        "1 trial(s) recorded Killed, their budget given back: no trial was running, 1 made but not started; "
         "the same call resumes it: tune(..., name='half')")
     monkeypatch.undo()
     with pytest.warns(UserWarning, match="interrupted trial"):

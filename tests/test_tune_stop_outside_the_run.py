@@ -70,7 +70,7 @@ def test_a_stop_in_the_checks_before_the_run_names_the_experiment_and_the_call_t
         _tune(tmp_path / "store")
     assert stopped.value.__notes__[0] == (
         f"tune() stopped (SIGINT): experiment 'late' in {(tmp_path / 'store').as_uri()} is left unfinished, "
-        "0 running trial(s) stopped and recorded Killed, their budget given back; the same call resumes it: tune(..., name='late')")
+        "no trial was running, so none was stopped or recorded Killed; the same call resumes it: tune(..., name='late')")
     assert stopped.value.ended is None
     monkeypatch.undo()
     result = _tune(tmp_path / "store")

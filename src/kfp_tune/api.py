@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 from kfp_tune.collectors.push import reports_in_this_thread
 from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
+from kfp_tune.core.decision import trials_killed_by_interrupt
 from kfp_tune.core.errors import ExperimentConflict, FieldError, RunInterrupted, SpecError, shown
 from kfp_tune.core.interfaces import LaunchOutcome, Store, TrialRun
 from kfp_tune.core.loading import load_experiment
@@ -966,15 +967,6 @@ def ended_when_stopped(store: Store, experiment_name: str) -> tuple[str, str] | 
     return (phase, reason) if phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
 
 
-def killed_by_the_interrupt(running: int, unstarted: int) -> str:
-    """The trials an interrupt recorded Killed, as ``kfp-tune run``'s closing line and
-    :class:`TuneInterrupted`'s note count them: the resumed run's "interrupted trial(s) given
-    back" counts both kinds, so they do too."""
-    if not unstarted:
-        return f"{running} running trial(s) stopped and recorded Killed, their budget given back"
-    return f"{running + unstarted} trial(s) recorded Killed, their budget given back: {running} stopped while running, {unstarted} made but not started"
-
-
 def unstarted_given_back(store: Store, name: str) -> int:
     """How many trials the interrupted run (the experiment's newest claim) had made and not
     started, which its end recorded Killed too (``steps.decide_stop.give_back_unstarted``); 0
@@ -1045,7 +1037,7 @@ class TuneInterrupted(RunInterrupted):
             resume = (f"the same call resumes it: tune(..., name={experiment!r})" if named else
                       f"a call without name= starts a new experiment: resume this one with tune(..., name={experiment!r})")
             said = [f"tune() stopped ({stopped.signal_name}): experiment {experiment!r} in {store} is left unfinished, "
-                    f"{killed_by_the_interrupt(stopped.killed, unstarted)}; {resume}"]
+                    f"{trials_killed_by_interrupt(stopped.killed, unstarted)}; {resume}"]
         if running_calls:
             said.append(calls_left_running(running_calls))
         if stopped.unrecorded:

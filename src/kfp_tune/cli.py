@@ -1086,7 +1086,8 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
     ``tune()`` says a stop by), which exits as the ended run, naming the trials still running
     that the stop recorded Killed. After SIGHUP the terminal may be gone: each line is said if
     it still can be (:func:`_unless_gone`)."""
-    from kfp_tune.api import ended_when_stopped, killed_by_the_interrupt, unstarted_given_back
+    from kfp_tune.api import ended_when_stopped, unstarted_given_back
+    from kfp_tune.core.decision import trials_killed_by_interrupt
     from kfp_tune.core.errors import StoreError
     from kfp_tune.reports import summarize
 
@@ -1121,7 +1122,7 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
         return _flushed(_exit_of(phase))
     with _unless_gone(sys.stderr):
         print(
-            f"interrupted ({exc.signal_name}): {killed_by_the_interrupt(exc.killed, unstarted_given_back(store, name))}; "
+            f"interrupted ({exc.signal_name}): {trials_killed_by_interrupt(exc.killed, unstarted_given_back(store, name))}; "
             f"the experiment is free for another run. Run the same command to resume.",
             file=sys.stderr,
         )

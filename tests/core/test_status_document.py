@@ -163,7 +163,7 @@ def test_an_interrupted_run_leaves_the_experiment_running_saying_how_to_resume()
     )
     decision = interrupted(s, "SIGTERM", killed=1)
     assert (decision.phase, decision.reason) == ("Running", "ExperimentRunInterrupted")
-    assert decision.message.startswith("The run was interrupted (SIGTERM): 1 running trial(s) were stopped and recorded Killed")
+    assert decision.message.startswith("The run was interrupted (SIGTERM): 1 running trial(s) stopped and recorded Killed")
     assert "Run the same command (or pipeline) again to resume from the store" in decision.message
     assert decision.best_trial is not None and decision.best_trial.name == "quad-a"
     assert decision.counts["completed"] == 1 and decision.counts["givenBack"] == 1, "the killed trial's budget is given back"

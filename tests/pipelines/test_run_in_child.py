@@ -95,7 +95,7 @@ def test_a_child_killed_outright_is_said_its_steps_waited_for_and_its_log_kept(t
     assert list(work.iterdir()) == [log]
     pid = str(raised.value).split("(pid ", 1)[1].split(")", 1)[0]
     assert str(raised.value) == (
-        f"the kfp.local run (pid {pid}) was killed by SIGKILL: 0 running trial(s) stopped and recorded Killed, their budget given back; "
+        f"the kfp.local run (pid {pid}) was killed by SIGKILL: no trial was running, so none was stopped or recorded Killed; "
         f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log})"
     )
     assert f"the kfp.local run (pid {pid}) was killed by SIGKILL; waiting for its steps to stop their trials\n" in capsys.readouterr().err

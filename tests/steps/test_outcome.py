@@ -139,7 +139,7 @@ def test_an_interrupted_kfp_local_run_counts_only_the_trials_it_stopped(local_st
     assert end_interrupted_run(records, claims.run_owner(), "SIGINT") == 1
     state = load_state(records)
     assert state.given_back == 2
-    assert "1 running trial(s) were stopped" in _status(records)["message"]
+    assert "1 running trial(s) stopped and recorded Killed" in _status(records)["message"]
 
 
 def test_a_trial_an_interrupt_gave_back_says_so_without_promising_a_next_run(local_store):

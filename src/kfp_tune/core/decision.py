@@ -152,6 +152,19 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     return Decision(ExperimentPhase.RUNNING, RUNNING, "Experiment is running", best, counts)
 
 
+def trials_killed_by_interrupt(running: int, unstarted: int = 0) -> str:
+    """The trials an interrupt recorded Killed, as every interrupt message counts them (the
+    status, ``kfp-tune run``'s closing line, ``tune()``'s note, a kfp.local child killed): the
+    resumed run's "interrupted trial(s) given back" counts both kinds, so this does too, and an
+    interrupt before any trial started says no trial was running rather than "0 running"."""
+    if not running and not unstarted:
+        return "no trial was running, so none was stopped or recorded Killed"
+    if not unstarted:
+        return f"{running} running trial(s) stopped and recorded Killed, their budget given back"
+    stopped = f"{running} stopped while running" if running else "no trial was running"
+    return f"{running + unstarted} trial(s) recorded Killed, their budget given back: {stopped}, {unstarted} made but not started"
+
+
 def interrupted(state: ExperimentState, signal_name: str, killed: int) -> Decision:
     """The decision of a run its user interrupted, ``killed`` of its trials stopped: the
     experiment's own if it has ended anyway, else Running, saying so, for the next run to resume."""
@@ -160,7 +173,7 @@ def interrupted(state: ExperimentState, signal_name: str, killed: int) -> Decisi
         return decision
     return Decision(
         ExperimentPhase.RUNNING, RUN_INTERRUPTED,
-        f"The run was interrupted ({signal_name}): {killed} running trial(s) were stopped and recorded Killed, their budget given back. "
+        f"The run was interrupted ({signal_name}): {trials_killed_by_interrupt(killed)}. "
         "Run the same command (or pipeline) again to resume from the store",
         decision.best_trial, decision.counts,
     )
