@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1642,6 +1642,26 @@ def _check_host(host: str | None) -> None:
         raise UsageError(f"${KFP_HOST_VARIABLE}: {problem}")
 
 
+def _refuse_kfp_macros(params: Mapping[str, Any]) -> None:
+    """A KFP run macro in a ``--param`` refused as one, before the checks of what the text says:
+    the rule submit() applies (:func:`kfp_tune.pipelines.submit.kfp_macro_problems`), its
+    ``s3_endpoint`` said as an endpoint's, which no other check would call a macro."""
+    from kfp_tune.pipelines.submit import KFP_MACRO, kfp_macro_problems
+
+    problems = []
+    for error in kfp_macro_problems(params):
+        name = error.path.removeprefix("arguments.")
+        found = KFP_MACRO.search(str(params[name])) if name == "s3_endpoint" else None
+        if found:
+            problems.append(f"--param s3_endpoint: holds {found.group()!r}, KFP's run macro, which KFP fills in when a run is created "
+                            "or a recurring run fires, after kfp-tune has checked it: the S3 endpoint must be literal, the one every "
+                            "step and trial reaches the store at (http://host:port or https://host)")
+        else:
+            problems.append(f"--param {name}: {error.message}")
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
 def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
     import warnings
 
@@ -1662,6 +1682,7 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         _check("--store", check_store_uri, args.store)
         _check("--store", check_cluster_store, args.store)
     params = _params(args.param)
+    _refuse_kfp_macros(params)
     if isinstance(params.get("store_uri"), str):
         _check("--param store_uri", check_store_uri, params["store_uri"])
         _check("--param store_uri", check_cluster_store, params["store_uri"])
