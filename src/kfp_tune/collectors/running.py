@@ -28,6 +28,7 @@ from kfp_tune.collectors.observe import STAMP_PREFIX, CollectedReader
 from kfp_tune.collectors.push import reported_logs
 from kfp_tune.collectors.stdout import parse_output
 from kfp_tune.core.errors import KfpTuneError, TrialMachineryFailed
+from kfp_tune.core.interfaces import LaunchOutcome
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
@@ -105,16 +106,26 @@ class EarlyStoppingRuleError(TrialMachineryFailed):
     defect, named as a plug-in algorithm's is (``AlgorithmError``), not the trial's. Katib's
     trials never fail for their early-stopping service: its error there stops new trials (the
     suggestion controller retries ``GetEarlyStoppingRules``) and the experiment stays Running.
-    So the run stops with this error, a trial the rule was judging is given back (Killed, as
-    :class:`~kfp_tune.core.errors.TrialMachineryFailed` says: neither budget counts it), and a
-    run after the fix resumes the experiment."""
+    So the run stops with this error, a trial the rule was judging while it ran is given back
+    (Killed, as :class:`~kfp_tune.core.errors.TrialMachineryFailed` says: neither budget counts
+    it), and a run after the fix resumes the experiment. One that had already ended when the
+    rule was asked keeps its own end (``outcome``), as if no rule had been asked: it is not
+    trained again."""
+
+    outcome: LaunchOutcome | None = None
+    """How the trial ended, when it had ended before the rule was asked about it (its launcher
+    sets it, logs and metrics files included): recorded as it is, not given back."""
+
+
+JUDGED_TRIALS = "the trials it was judging while they ran are given back (one that had ended keeps how it ended)"
+"""What becomes of the trials a rule was judging when it failed, as its error says."""
 
 
 def rule_failed(who: str, exc: BaseException, judging: bool = True) -> EarlyStoppingRuleError:
     """The rule's own exception, named with where it was raised (``who``: :func:`rule_who`);
     ``judging``: raised while it judged a running trial (else as a trial was about to start)."""
     frame = traceback.extract_tb(exc.__traceback__)[-1]
-    trials = "the trials it was judging are given back" if judging else "the trial about to start with it was not started"
+    trials = JUDGED_TRIALS if judging else "the trial about to start with it was not started"
     return EarlyStoppingRuleError(
         f"{who} raised {type(exc).__name__}: {str(exc)[:300]} (at {frame.filename}:{frame.lineno}, in {frame.name}): "
         f"the error is in that rule, not in kfp-tune nor in the trial; {trials}, and a run after the fix resumes the experiment"
@@ -181,7 +192,7 @@ def ask_rule(rule: Rule, who: str, objective_type: str, completed: Sequence[Sequ
     if not isinstance(answer, (bool, np.bool_)):  # bool("no") is True: held to its contract, as suggestions are
         raise EarlyStoppingRuleError(
             f"{who} answered {answer!r} ({type(answer).__name__}); expected True or False: the error is in that rule, not in kfp-tune "
-            "nor in the trial; the trials it was judging are given back, and a run after the fix resumes the experiment"
+            f"nor in the trial; {JUDGED_TRIALS}, and a run after the fix resumes the experiment"
         )
     return bool(answer)
 

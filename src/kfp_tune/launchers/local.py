@@ -16,7 +16,8 @@ its pod's ``activeDeadlineSeconds``, the launcher's ``timeoutSeconds``), failing
 reason that kind's controller gives (:func:`trial_deadline`); early stopping stops a running
 trial (SIGTERM to its process group, then SIGKILL after a grace period: the group's, so a trial
 under ``sh -c`` gets it too, not only the shell);
-a trial that ended between two looks is judged on all it printed (``TrialRun.should_stop``).
+a trial that ended between two looks is judged on all it printed (``TrialRun.should_stop``);
+a rule that raises then leaves it what its end says, handed up on its error.
 Early stopping follows the output as it grows: each look reads only what came since the last
 (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
 
@@ -102,7 +103,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfp_tune.core.checkpoints import trial_dir_of
 from kfp_tune.core.claims import INTERRUPTED, utc_text
@@ -140,6 +141,9 @@ from kfp_tune.launchers.replicas import (
 )
 from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, locked_log, sweep_metrics_folders
 from kfp_tune.launchers.script_words import script_words
+
+if TYPE_CHECKING:
+    from kfp_tune.collectors.running import EarlyStoppingRuleError
 
 log = logging.getLogger(__name__)
 COMMAND_LOG_CHARS = 300
@@ -598,16 +602,18 @@ class LocalLauncher(Launcher):
                 if isinstance(ran, LaunchOutcome):
                     return ran
                 ended, beside_logs = ran
-                # it ended between two looks: judged on all it reported (the collector's last read is
-                # in, beside.stop()), as Katib's collector judges each line as it is written
-                ends_stopped = ended.reason in ("", "Error") and trial.should_stop is not None and ended.printed.judge(trial.should_stop, ended=True)
+                ends_stopped, rule_error = _judged_at_end(trial, ended)
                 text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
                 self._raise_if_scratch_was_full(ended, ends_stopped, output.fileno(), metrics_folder, {**beside_logs, trial.primary_container: text})
         phase, reason, message = _phase_of(ended, ends_stopped, text)
         if ready.checkpoint is not None:
             phase, reason, message = self._keep_checkpoint(trial, ready.checkpoint, phase, reason, message)
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
-        return LaunchOutcome(phase, reason=reason, message=message, exit_code=ended.code, logs={**beside_logs, trial.primary_container: text}, files=files)
+        outcome = LaunchOutcome(phase, reason=reason, message=message, exit_code=ended.code, logs={**beside_logs, trial.primary_container: text}, files=files)
+        if rule_error is not None:  # the run stops on the rule's error; the trial, which had ended, keeps its own end
+            rule_error.outcome, rule_error.logs = outcome, rule_error.logs or outcome.logs
+            raise rule_error
+        return outcome
 
     def _ready(self, trial: TrialRun, metrics_folder: Path, extra: dict[str, str], local_metrics: Path | None) -> _Ready | LaunchOutcome:
         """All the trial needs to start, or the failed outcome of a trial that cannot: its
@@ -1120,6 +1126,22 @@ class _Ended:
     message: str
     at: float
     printed: _Output
+
+
+def _judged_at_end(trial: TrialRun, ended: _Ended) -> tuple[bool, EarlyStoppingRuleError | None]:
+    """(whether the rule stops the trial, which has ended, the rule's error if it raised). It
+    ended between two looks: judged on all it reported (the collector's last read is in,
+    ``beside.stop()``), as Katib's collector judges each line as it is written. A rule that
+    raises here does not make the trial's end: the trial is what its end says, as if no rule had
+    been asked, and the error, raised once that is known, stops the run."""
+    from kfp_tune.collectors.running import EarlyStoppingRuleError  # as judge() imports StopTest
+
+    if ended.reason not in ("", "Error") or trial.should_stop is None:
+        return False, None
+    try:
+        return ended.printed.judge(trial.should_stop, ended=True), None
+    except EarlyStoppingRuleError as exc:
+        return False, exc
 
 
 def _phase_of(ended: _Ended, ends_stopped: bool, text: str) -> tuple[LaunchPhase, str, str]:

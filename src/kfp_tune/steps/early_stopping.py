@@ -9,8 +9,9 @@ the completed trials of the moment its monitor is made.
 
 A rule that raises (its factory, ``katib_rules`` or ``should_stop``: often a plug-in's defect)
 stops the run with :class:`~kfp_tune.collectors.running.EarlyStoppingRuleError` naming it; the
-trials it was judging are given back, none fails (Katib's broken early-stopping service holds
-up new trials, never fails running ones), and a run after the fix resumes the experiment."""
+trials it was judging while they ran are given back, none fails (Katib's broken early-stopping
+service holds up new trials, never fails running ones), one that had already ended keeps its own
+end, and a run after the fix resumes the experiment."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from kfp_tune.collectors.running import EarlyStoppingRuleError
 from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
 from kfp_tune.core.decision import decide
@@ -20,6 +21,7 @@ from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, 
 from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
 from kfp_tune.progress import assignment_text
+from kfp_tune.steps.collect_metrics import collect_metrics
 from kfp_tune.steps.decide_stop import give_back
 from kfp_tune.steps.early_stopping import early_stopping_monitor, early_stopping_rules
 
@@ -68,7 +70,11 @@ def launch_trial(
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
         if ended is not None:  # the attempt that started it finished it
             return _learnt(view, ended).phase
-        outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run), closed)
+        try:
+            outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run), closed)
+        except TrialMachineryFailed as exc:  # as for a trial started here (below)
+            _close_for_machinery(view, trial.name, exc)
+            raise
         if outcome is _HANDED_OVER:
             return None
         if outcome is None:  # nobody can say how it ended: given back, not counted as failed
@@ -98,8 +104,7 @@ def launch_trial(
         give_back_trial(view, trial.name, exc)
         raise
     except TrialMachineryFailed as exc:  # it ran, and the machine failed it: given back, and the error stops the run
-        _keep_logs(records, trial.name, exc.logs)
-        give_back_machinery(view, trial.name, exc)
+        _close_for_machinery(view, trial.name, exc)
         raise
     except RunInterrupted as exc:  # stopped for the user's interrupt: its output so far is kept (in the experiment it ran for), then it is recorded Killed
         if exc.logs and not _experiment_replaced(view):
@@ -392,6 +397,33 @@ def give_back_machinery(view: ExperimentView, name: str, error: TrialMachineryFa
         give_back(view, name, TRIAL_STALE, message, ended_reason=TRIAL_STALE)
     except Exception as exc:  # the store may be failing too
         log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
+
+
+def _close_for_machinery(view: ExperimentView, name: str, error: TrialMachineryFailed) -> None:
+    """Before the error stops the run: a trial that had ended when the early-stopping rule
+    judging it raised keeps its end (its launcher hands it up on
+    :class:`~kfp_tune.collectors.running.EarlyStoppingRuleError`: :func:`_keep_ended_outcome`);
+    any other is given back with what it printed (:func:`give_back_machinery`)."""
+    ended_before = error.outcome if isinstance(error, EarlyStoppingRuleError) else None
+    if ended_before is not None:
+        _keep_ended_outcome(view, name, ended_before, error)
+        return
+    _keep_logs(view.records, name, error.logs)
+    give_back_machinery(view, name, error)
+
+
+def _keep_ended_outcome(view: ExperimentView, name: str, outcome: LaunchOutcome, error: TrialMachineryFailed) -> None:
+    """Record a trial that had ended when the early-stopping rule judging it raised as its end
+    says (Succeeded with its metrics, Failed, MetricsUnavailable), collected at once, as if no
+    rule had been asked: the run stops on the rule's error, but the trial ran to its end and is
+    not given back to be trained again (under grid, the same point twice). Best effort, as
+    :func:`give_back_trial`: the rule's error that stops the run is what matters."""
+    try:
+        ended = _record_outcome(view, name, outcome)
+        result = collect_metrics(view.records, name, view=view)
+        log.info("trial %s had ended %s when the early-stopping rule raised judging it: it is recorded %s", name, ended.phase, result.status)
+    except Exception as exc:  # the store may be failing too
+        log.warning("trial %s: how it ended could not be recorded after %s: %s", name, type(error).__name__, exc)
 
 
 def give_back_stale(view: ExperimentView, trial: TrialState) -> None:

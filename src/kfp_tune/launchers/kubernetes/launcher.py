@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kfp_tune.collectors.formats import rfc3339_microseconds
 from kfp_tune.core import conditions
@@ -92,6 +92,9 @@ from kfp_tune.launchers.kubernetes.manifests import (
     wrap_command,
 )
 from kfp_tune.launchers.kubernetes.pod_status import SUSPENDED, StartWatch, failure, paused, suspension, termination
+
+if TYPE_CHECKING:
+    from kfp_tune.collectors.running import EarlyStoppingRuleError
 
 log = logging.getLogger(__name__)
 
@@ -922,9 +925,12 @@ class KubernetesLauncher(Launcher):
                 log.warning("launch-trial was stopped: deleting trial %s", name)
                 self._delete(kind, name)
                 raise
-            except _FailedAfterEnd as ended:  # it has ended: kept under retain, as any ended trial
+            except _FailedAfterEnd as ended:  # it has ended: kept under retain, as any ended trial, and its own end goes up with the error
                 if not trial.retain:
                     self._delete(kind, name)
+                own_end = ended.error.outcome
+                if own_end is not None and (files := self._metrics_files(trial)):
+                    ended.error.outcome = dataclasses.replace(own_end, files=files)
                 raise ended.error from ended.error.__cause__
             except TrialMachineryFailed:  # a rule's error: the run stops and gives the trial back, so none follows it again
                 log.warning("trial %s: deleting it, as the run stops and gives it back", name)
@@ -939,6 +945,11 @@ class KubernetesLauncher(Launcher):
             self._delete(kind, name)
         files = self._metrics_files(trial)
         return dataclasses.replace(outcome, files=files) if files else outcome
+
+    def _failed_end(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, reason: str, message: str, logs: dict[str, str]) -> LaunchOutcome:
+        """A trial whose failure condition was met: the job's reason and message, and how its
+        primary pod ended (read only for a trial no early-stopping rule stopped)."""
+        return LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message + self._how_pod_ended(trial, kind, name, uid), logs=logs)
 
     def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None, output: _FollowedLog,
               watch: StartWatch, created_here: bool = False, sidecars: Collection[str] = frozenset()) -> LaunchOutcome:
@@ -968,15 +979,14 @@ class KubernetesLauncher(Launcher):
                 reason = str(failed.get("reason") or "") or _failed_reason(resource)
                 message = str(failed.get("message") or "") or _failed_message(resource)
                 logs = self._logs(trial, kind, name, uid, output, ended=True)
-                return _stopped_at_end(trial, output, logs) or LaunchOutcome(
-                    LaunchPhase.FAILED, reason=reason, message=message + self._how_pod_ended(trial, kind, name, uid), logs=logs)
+                return _judged_at_end(trial, output, logs, functools.partial(self._failed_end, trial, kind, name, uid, reason, message, logs))
             succeeded = conditions.met(success, resource) if success else None
             if succeeded is not None:  # its reason and message are the job's, as for a failure (Katib's GetDeployedJobStatus)
                 logs = self._logs(trial, kind, name, uid, output, ended=True)
                 if not logs:
                     self._check_primary_pod(trial, kind, name, uid)
-                return _stopped_at_end(trial, output, logs) or LaunchOutcome(
-                    LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
+                return _judged_at_end(trial, output, logs, functools.partial(
+                    LaunchOutcome, LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs))
             held = suspension(resource)  # queued (Kueue): no pod, and its time does not count, as Katib keeps it Running
             watch.resource(held, time.monotonic(), paused(resource))  # an Argo Workflow paused: its pods and its time go on
             since = started if watch.held_at is None else max(started, watch.held_at)
@@ -1543,29 +1553,34 @@ def _is_ours(existing: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
 
 
 class _FailedAfterEnd(Exception):
-    """``error`` (a rule's, :class:`~kfp_tune.core.errors.TrialMachineryFailed`) was raised
-    judging a trial that had ended: its resource is kept under retain, as any ended trial's."""
+    """``error`` (an early-stopping rule's) was raised judging a trial that had ended: its
+    resource is kept under retain, as any ended trial's, and ``error.outcome`` says how it
+    ended, as if no rule had been asked."""
 
-    def __init__(self, error: TrialMachineryFailed):
+    def __init__(self, error: EarlyStoppingRuleError):
         super().__init__(str(error))
         self.error = error
 
 
-def _stopped_at_end(trial: TrialRun, output: _FollowedLog, logs: dict[str, str]) -> LaunchOutcome | None:
-    """EarlyStopped when the trial, which has ended, reported what stops it: one that ended
-    between two polls is judged on all it reported, so the poll's timing decides nothing
-    (Katib's collector judges each line as it is written: file-metricscollector main.go,
-    watchMetricsFile). None otherwise, or before its container ran. A rule's error here is
-    raised as :class:`_FailedAfterEnd`, carrying the trial's output."""
+def _judged_at_end(trial: TrialRun, output: _FollowedLog, logs: dict[str, str], own_end: Callable[[], LaunchOutcome]) -> LaunchOutcome:
+    """The outcome of a trial that has ended: EarlyStopped when it reported what stops it, else
+    its ``own_end`` (the job's). One that ended between two polls is judged on all it reported,
+    so the poll's timing decides nothing (Katib's collector judges each line as it is written:
+    file-metricscollector main.go, watchMetricsFile); not judged before its container ran. A
+    rule's error here is raised as :class:`_FailedAfterEnd`, carrying the trial's output and
+    its own end: the trial had ended, so the rule's error does not make how it ended."""
+    from kfp_tune.collectors.running import EarlyStoppingRuleError
+
     if trial.should_stop is None or not logs:
-        return None
+        return own_end()
     try:
         stops = output.judge(ended=True)
-    except TrialMachineryFailed as exc:
+    except EarlyStoppingRuleError as exc:
         exc.logs = exc.logs or logs
+        exc.outcome = own_end()
         raise _FailedAfterEnd(exc) from exc
     if not stops:
-        return None
+        return own_end()
     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
 
 
