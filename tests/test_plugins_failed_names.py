@@ -19,6 +19,7 @@ from kfp_tune import plugins
 from kfp_tune.api import TuneArgumentError
 from kfp_tune.core.errors import SpecError
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.plugin_failures import NO_PLUGIN_HINT
 from kfp_tune.search import double
 
 MISSING = metadata.EntryPoint("my-tuner", "kfp_tune_no_such_plugin_module", plugins.GROUP)
@@ -60,11 +61,11 @@ def test_two_plugins_that_failed_are_both_named(monkeypatch: pytest.MonkeyPatch)
     assert message.endswith("; kfp-tune plug-ins 'b-tuner', 'my-tuner' could not be loaded (see their warnings above) and one may be what registers it"), message
 
 
-def test_without_a_failed_plugin_the_message_says_nothing_of_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_failed_plugin_the_message_names_no_plugin_and_says_how_one_registers(monkeypatch: pytest.MonkeyPatch) -> None:
     load(monkeypatch, LOADED)
     errors = errors_of(**NEW_NAMES)
     for path in ("spec.algorithm.algorithmName", "spec.earlyStopping.algorithmName"):
-        assert errors[path].endswith("]") and "plug-in" not in errors[path], errors[path]
+        assert errors[path].endswith("]; " + NO_PLUGIN_HINT) and "could not be loaded" not in errors[path], errors[path]
 
 
 def test_the_note_goes_when_the_failed_load_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +74,7 @@ def test_the_note_goes_when_the_failed_load_is_undone(monkeypatch: pytest.Monkey
     with monkeypatch.context() as patched:
         load(patched, MISSING)
         assert NOTE in errors_of(**NEW_NAMES)["spec.algorithm.algorithmName"]
-    assert "plug-in" not in errors_of(**NEW_NAMES)["spec.algorithm.algorithmName"]
+    assert "could not be loaded" not in errors_of(**NEW_NAMES)["spec.algorithm.algorithmName"]
 
 
 def test_a_known_name_gets_no_note(monkeypatch: pytest.MonkeyPatch) -> None:

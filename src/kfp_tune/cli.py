@@ -1409,8 +1409,34 @@ def cmd_compile(args: argparse.Namespace) -> int:
     trials_note = compiled_trials_namespace_note(experiment, launcher_config)
     if trials_note:  # submit and schedule say it for the namespace they send to; an upload in the KFP UI hears it here
         print(f"note: {trials_note}", file=sys.stderr)
+    for note in _plugins_the_image_needs(experiment):
+        print(f"note: {note}", file=sys.stderr)
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
+
+
+def _plugins_the_image_needs(experiment: Experiment) -> list[str]:
+    """The experiment's algorithm and early-stopping rule that a plug-in of this process brings:
+    the compiled pipeline's steps run in its image, which refuses a new name without the plug-in,
+    and runs the built-in in place of a takeover."""
+    from kfp_tune.launchers.runtime_image import RUNTIME_IMAGE
+    from kfp_tune.plugins import provider_of
+
+    spec = experiment.spec
+    named = [("algorithm", spec.algorithm.algorithm_name if spec.algorithm is not None else None),
+             ("early-stopping rule", spec.early_stopping.algorithm_name if spec.early_stopping is not None else None)]
+    notes = []
+    for kind, name in named:
+        provider = provider_of(kind, name) if name else None
+        if provider is None:
+            continue
+        if provider.takes_over:
+            notes.append(f"the {kind} {name!r} comes from {provider.said}, which takes over kfp-tune's own: the pipeline image "
+                         f"({RUNTIME_IMAGE}) must have it installed, or its steps run the built-in {name!r} in its place")
+        else:
+            notes.append(f"the {kind} {name!r} comes from {provider.said}: the pipeline image ({RUNTIME_IMAGE}) must have it "
+                         f"installed, or its steps refuse {name!r}")
+    return notes
 
 
 def _note_default_launcher(experiment: Experiment) -> None:

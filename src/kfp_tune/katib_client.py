@@ -315,6 +315,7 @@ def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_go
     and an algorithm Katib has no Suggestion for; and a goal that is no finite number (``nan``,
     ``10**400``, ``"0.1"``), which Katib's API server cannot decode into its ``Goal *float64``."""
     from kfp_tune.core.catalogue import ALGORITHMS
+    from kfp_tune.core.plugin_failures import failed_plugins_note
     from kfp_tune.search import is_searched
 
     errors = []
@@ -325,7 +326,7 @@ def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_go
                                  f"discrete(...)); every value is fixed: {sorted(map(str, parameters))}"))
     if isinstance(algorithm_name, str) and algorithm_name and algorithm_name not in ALGORITHMS:
         errors.append(FieldError("spec.algorithm.algorithmName", f"unknown algorithm {algorithm_name!r}: Katib has no Suggestion for it; "
-                                 f"expected one of {sorted(ALGORITHMS)}"))
+                                 f"expected one of {sorted(ALGORITHMS)}{failed_plugins_note()}"))
     if errors:
         raise TuneRefusedError(errors, parameters)
 

@@ -40,12 +40,13 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from kfp_tune.core.plugin_failures import read_plugin_outcomes_from
+from kfp_tune.core.plugin_failures import PLUGIN_GROUP, read_plugin_outcomes_from
 
-GROUP = "kfp_tune.plugins"
+GROUP = PLUGIN_GROUP
 """The entry-point group plug-ins declare their module in."""
 
 
@@ -57,6 +58,30 @@ _loaded: dict[str, str] | None = None
 
 _owners: dict[tuple[str, str], str] = {}
 """(kind, new name) -> the entry point of the plug-in that registered it."""
+
+
+@dataclass(frozen=True)
+class PluginProvider:
+    """The plug-in a name in this process comes from: what a compiled pipeline's image must hold."""
+
+    entry_point: str
+    distribution: str | None
+    takes_over: bool
+    """It takes over a name kfp-tune has built in: without the plug-in, the built-in runs."""
+
+    @property
+    def said(self) -> str:
+        return f"kfp-tune plug-in {self.entry_point!r}" + (f" (distribution {self.distribution!r})" if self.distribution else "")
+
+
+_providers: dict[tuple[str, str], PluginProvider] = {}
+"""(kind, name) -> the plug-in that registered it, takeovers of built-in names included."""
+
+
+def provider_of(kind: str, name: str) -> PluginProvider | None:
+    """The plug-in that registered ``name`` as ``kind`` ("algorithm", "early-stopping rule") in
+    this process; None for kfp-tune's own."""
+    return _providers.get((kind, name))
 
 
 def _registries() -> list[tuple[str, dict[Any, Any], Callable[[Any], str | None], frozenset[str]]]:
@@ -168,5 +193,7 @@ def load_plugins() -> dict[str, str]:
             continue
         for (kind, _, _, built_in) in _registries():
             _owners.update(((kind, name), entry.name) for name in since.get(kind, []) if name not in built_in)
+            _providers.update(((kind, name), PluginProvider(entry.name, dist.name if dist is not None else None, name in built_in))
+                              for name in since.get(kind, []))
         _loaded[entry.name] = ""
     return _loaded

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import DELETE, load_katib_example, merge, quadratic_experiment, validation_errors
+from kfp_tune.core.plugin_failures import NO_PLUGIN_HINT
 
 
 def messages(doc: dict) -> dict[str, str]:
@@ -59,7 +60,7 @@ def test_an_empty_algorithm_name_lists_every_algorithm() -> None:
 
 def test_an_unknown_algorithm_is_quoted_back_with_every_name() -> None:
     got = messages(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "bayes"}}))
-    assert got == {"spec.algorithm.algorithmName": f"unknown algorithm 'bayes'; expected one of {NAMES}"}
+    assert got == {"spec.algorithm.algorithmName": f"unknown algorithm 'bayes'; expected one of {NAMES}; {NO_PLUGIN_HINT}"}
 
 
 def test_a_hyperparameter_algorithm_on_a_nas_config_names_the_architecture_searches() -> None:
@@ -82,7 +83,7 @@ def test_an_empty_early_stopping_name_lists_medianstop() -> None:
 
 def test_an_unknown_early_stopping_algorithm_is_quoted_back() -> None:
     got = messages(quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "median"}}))
-    assert got == {"spec.earlyStopping.algorithmName": "unknown early stopping algorithm 'median'; expected one of ['medianstop']"}
+    assert got == {"spec.earlyStopping.algorithmName": f"unknown early stopping algorithm 'median'; expected one of ['medianstop']; {NO_PLUGIN_HINT}"}
 
 
 # --- spec.trialTemplate ------------------------------------------------------------------------------

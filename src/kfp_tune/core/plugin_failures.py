@@ -1,11 +1,23 @@
 """Which kfp-tune plug-ins failed to load in this process, so that a name nothing registered (an
 unknown algorithm or early-stopping rule) is refused naming the plug-in that may have been the
-one to register it. :mod:`kfp_tune.plugins`, which the core does not import, says where the
-outcome of loading is read; validation reads it."""
+one to register it, or, when none failed, saying how a plug-in registers one.
+:mod:`kfp_tune.plugins`, which the core does not import, says where the outcome of loading is
+read; validation reads it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+
+PLUGIN_GROUP = "kfp_tune.plugins"
+"""The entry-point group plug-ins declare their module in (:mod:`kfp_tune.plugins` loads it)."""
+
+NO_PLUGIN_HINT = (
+    f"no kfp-tune plug-in registers it here: a plug-in registers its names when kfp-tune imports the module its distribution "
+    f"names in the {PLUGIN_GROUP!r} entry-point group, so install it where kfp-tune runs; a compiled pipeline's steps need it "
+    f"installed in the pipeline image (KFP_TUNE_IMAGE) too"
+)
+"""What a refusal of an unknown name adds when no plug-in failed to load: the name may be a
+plug-in's, not installed here (or not in the image the steps run)."""
 
 PluginOutcomes = Callable[[], Mapping[str, str]]
 """``{entry point name: "" if it loaded, else its error}``, as loading the plug-ins left it."""
@@ -33,11 +45,11 @@ def failed_plugins() -> list[str]:
 
 
 def failed_plugins_note() -> str:
-    """What a refusal of an unknown name adds when a plug-in failed to load (its warning, printed
-    when it failed, says why): ``""`` when none failed."""
+    """What a refusal of an unknown name adds: the plug-ins that failed to load (their warnings,
+    printed when they failed, say why), else how a plug-in would bring the name."""
     failed = failed_plugins()
     if not failed:
-        return ""
+        return f"; {NO_PLUGIN_HINT}"
     names = ", ".join(repr(name) for name in failed)
     if len(failed) == 1:
         return f"; kfp-tune plug-in {names} could not be loaded (see its warning above) and may be what registers it"
