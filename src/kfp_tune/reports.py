@@ -817,7 +817,8 @@ def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
     with a damaged record also has ``damaged`` (what is wrong), one with a record a newer kfp-tune
     wrote ``newer`` (which, and the upgrade to read it), its status as the rest tell it;
     a trial of an experiment with early stopping, once started, ``earlyStoppingRules``
-    (:func:`katib_stop_rules`; ``[]``: none applied)."""
+    (:func:`katib_stop_rules`; ``[]``: none applied); ``startTime`` and ``completionTime``
+    (ISO-8601 UTC, None until it started, ended)."""
     return load_trials(store, experiment_name).rows
 
 
@@ -858,6 +859,9 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
             "labels": dict(t.labels),
             "reason": t.result.reason if t.result else "",
             "message": t.result.message if t.result else "",
+            # Katib's Trial status.startTime / completionTime, from the records the fold read
+            "startTime": (t.started.time or None) if t.started else None,
+            "completionTime": (t.result.time or None) if t.result else None,
         }
         if t.started is not None and t.started.early_stopping_rules is not None:
             row["earlyStoppingRules"] = katib_stop_rules(t)
