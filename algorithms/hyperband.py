@@ -43,7 +43,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.algorithms.random_search import sample_value
-from kfp_tune.algorithms.space_tools import finite_size, grid_points
+from kfp_tune.algorithms.space_tools import random_point_left
 from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_bracket_resources, hyperband_rung_sizes
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
@@ -159,12 +159,8 @@ class Hyperband:
             assignment = {p.name: value if p.name == self.resource_name else sample_value(p, rng) for p in space}
             if space.key(assignment) not in used:
                 return assignment
-        others = SearchSpace(tuple(p for p in space if p.name != self.resource_name))
-        if finite_size(others) is not None:
-            left = [point for point in ({**c, self.resource_name: value} for c in grid_points(others)) if space.key(point) not in used]
-            if left:
-                return {p.name: left[int(rng.integers(len(left)))][p.name] for p in space}
-        return assignment
+        left = random_point_left(space, used, rng, fixed={self.resource_name: value})
+        return assignment if left is None else left
 
 
 def _claim_first(slots: list[Slot], claimed: list[bool], size: int) -> list[Slot]:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used, random_point_left
 from kfp_tune.algorithms.unit_cube import decode_value, normal_prior
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
@@ -48,13 +48,19 @@ def sample_assignment(space: SearchSpace, rng: np.random.Generator) -> dict[str,
 
 def new_random_point(space: SearchSpace, used: Used, rng: np.random.Generator) -> dict[str, Value]:
     """A random point not in ``used`` (and now in it): the fallback of every algorithm whose own
-    candidates are all taken."""
+    candidates are all taken. Drawn from the distributions; when ``MAX_DRAWS_PER_SUGGESTION``
+    draws all miss (the points left are few or unlikely), one of the points left of a finite
+    space, drawn from a list of them. :class:`.BuiltinAlgorithm` hands over a finite space's last
+    points itself (marked exhausted), so a finite space always has one left here; only a space too
+    big to list can give a repeat, which the designer refuses."""
     for _ in range(MAX_DRAWS_PER_SUGGESTION):
         candidate = sample_assignment(space, rng)
-        key = space.key(candidate)
-        if key not in used:
+        if space.key(candidate) not in used:
             break
-    used.add(key)
+    else:
+        left = random_point_left(space, used, rng)
+        candidate = candidate if left is None else left
+    used.add(space.key(candidate))
     return candidate
 
 

@@ -3,7 +3,7 @@ the base class that handles both before an algorithm proposes anything."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -58,6 +58,24 @@ def last_points(space: SearchSpace, used: set[tuple[Value, ...]], n: int, rng: n
 def remaining_points(space: SearchSpace, used: set[tuple[Value, ...]]) -> list[dict[str, Value]]:
     """Every point not in ``used``, for a finite space of at most ENUMERATION_LIMIT points."""
     return [a for a in grid_points(space) if space.key(a) not in used]
+
+
+def random_point_left(
+    space: SearchSpace, used: set[tuple[Value, ...]], rng: np.random.Generator, fixed: Mapping[str, Value] | None = None
+) -> dict[str, Value] | None:
+    """One point not in ``used``, drawn uniformly from those left, its ``fixed`` parameters set:
+    where draws from the distributions keep missing (the few points left are unlikely ones, the
+    tail of a normal int), listing them is the only sure way to reach them. None when none is
+    left, or the other parameters are not finite or too many to list (ENUMERATION_LIMIT)."""
+    fixed = fixed or {}
+    free = SearchSpace(tuple(p for p in space if p.name not in fixed))
+    if finite_size(free) is None:
+        return None
+    left = [point for point in ({**c, **fixed} for c in grid_points(free)) if space.key(point) not in used]
+    if not left:
+        return None
+    chosen = left[int(rng.integers(len(left)))]
+    return {name: chosen[name] for name in space.names}
 
 
 def grid_points(space: SearchSpace) -> Iterator[dict[str, Value]]:
