@@ -73,7 +73,7 @@ def launch_trial(
         try:
             outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run), closed)
         except TrialMachineryFailed as exc:  # as for a trial started here (below)
-            _close_for_machinery(view, trial.name, exc)
+            _close_for_machinery(view, trial.name, exc, interrupted)
             raise
         if outcome is _HANDED_OVER:
             return None
@@ -104,7 +104,7 @@ def launch_trial(
         give_back_trial(view, trial.name, exc)
         raise
     except TrialMachineryFailed as exc:  # it ran, and the machine failed it: given back, and the error stops the run
-        _close_for_machinery(view, trial.name, exc)
+        _close_for_machinery(view, trial.name, exc, interrupted)
         raise
     except RunInterrupted as exc:  # stopped for the user's interrupt: its output so far is kept (in the experiment it ran for), then it is recorded Killed
         if exc.logs and not _experiment_replaced(view):
@@ -399,29 +399,33 @@ def give_back_machinery(view: ExperimentView, name: str, error: TrialMachineryFa
         log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
 
 
-def _close_for_machinery(view: ExperimentView, name: str, error: TrialMachineryFailed) -> None:
+def _close_for_machinery(view: ExperimentView, name: str, error: TrialMachineryFailed, interrupted: Callable[[], str] | None) -> None:
     """Before the error stops the run: a trial that had ended when the early-stopping rule
     judging it raised keeps its end (its launcher hands it up on
     :class:`~kfp_tune.collectors.running.EarlyStoppingRuleError`: :func:`_keep_ended_outcome`);
     any other is given back with what it printed (:func:`give_back_machinery`)."""
     ended_before = error.outcome if isinstance(error, EarlyStoppingRuleError) else None
     if ended_before is not None:
-        _keep_ended_outcome(view, name, ended_before, error)
+        _keep_ended_outcome(view, name, ended_before, error, interrupted)
         return
     _keep_logs(view.records, name, error.logs)
     give_back_machinery(view, name, error)
 
 
-def _keep_ended_outcome(view: ExperimentView, name: str, outcome: LaunchOutcome, error: TrialMachineryFailed) -> None:
+def _keep_ended_outcome(view: ExperimentView, name: str, outcome: LaunchOutcome, error: TrialMachineryFailed, interrupted: Callable[[], str] | None) -> None:
     """Record a trial that had ended when the early-stopping rule judging it raised as its end
     says (Succeeded with its metrics, Failed, MetricsUnavailable), collected at once, as if no
     rule had been asked: the run stops on the rule's error, but the trial ran to its end and is
-    not given back to be trained again (under grid, the same point twice). Best effort, as
-    :func:`give_back_trial`: the rule's error that stops the run is what matters."""
+    not given back to be trained again (under grid, the same point twice). After an interrupt,
+    only if the run has not let the trial go (:func:`_record_unless_let_go`: the interrupt's
+    Killed stands, nothing more is written). Best effort, as :func:`give_back_trial`: the rule's
+    error that stops the run is what matters."""
     try:
-        ended = _record_outcome(view, name, outcome)
+        ended = _record_unless_let_go(view, name, outcome, interrupted)
         result = collect_metrics(view.records, name, view=view)
         log.info("trial %s had ended %s when the early-stopping rule raised judging it: it is recorded %s", name, ended.phase, result.status)
+    except RunInterrupted:  # the interrupt let it go first and recorded it Killed: that end stands
+        return
     except Exception as exc:  # the store may be failing too
         log.warning("trial %s: how it ended could not be recorded after %s: %s", name, type(error).__name__, exc)
 
