@@ -23,9 +23,8 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.search import double
 
 LOADED = metadata.EntryPoint("a-json", "json", plugins.GROUP)
-HINT = ("no kfp-tune plug-in registers it here: a plug-in registers its names when kfp-tune imports the module its distribution "
-        "names in the 'kfp_tune.plugins' entry-point group, so install it where kfp-tune runs; a compiled pipeline's steps need it "
-        "installed in the pipeline image (KFP_TUNE_IMAGE) too")
+HINT = ("no installed kfp-tune plug-in registers it (a plug-in declares its module in the 'kfp_tune.plugins' entry-point group; "
+        "a compiled pipeline's steps need it installed in their image, the one KFP_TUNE_IMAGE names)")
 
 
 def _load(monkeypatch: pytest.MonkeyPatch, *found: metadata.EntryPoint) -> None:

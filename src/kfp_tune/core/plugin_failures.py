@@ -12,9 +12,8 @@ PLUGIN_GROUP = "kfp_tune.plugins"
 """The entry-point group plug-ins declare their module in (:mod:`kfp_tune.plugins` loads it)."""
 
 NO_PLUGIN_HINT = (
-    f"no kfp-tune plug-in registers it here: a plug-in registers its names when kfp-tune imports the module its distribution "
-    f"names in the {PLUGIN_GROUP!r} entry-point group, so install it where kfp-tune runs; a compiled pipeline's steps need it "
-    f"installed in the pipeline image (KFP_TUNE_IMAGE) too"
+    f"no installed kfp-tune plug-in registers it (a plug-in declares its module in the {PLUGIN_GROUP!r} entry-point group; "
+    f"a compiled pipeline's steps need it installed in their image, the one KFP_TUNE_IMAGE names)"
 )
 """What a refusal of an unknown name adds when no plug-in failed to load: the name may be a
 plug-in's, not installed here (or not in the image the steps run)."""
