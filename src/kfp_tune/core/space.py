@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -26,6 +27,10 @@ LOG_DISTRIBUTIONS: tuple[str, ...] = ("logUniform", "logNormal")
 """The distributions drawn on log10 of the value: they need min > 0."""
 
 Value = float | int | str
+
+GRID_ULPS = 8
+"""How many float spacings (of the larger bound) a stepped double may sit off its grid: snap's
+``min + k * step`` and its rounding to the step's decimals are each half a spacing off at most."""
 
 
 def parse_number(text: str) -> float:
@@ -158,8 +163,11 @@ class Parameter:
         if not (self.low - tolerance <= float(value) <= self.high + tolerance):
             return False
         if self.step:
+            # on the grid to the float's own precision: a value near 1e6 is 1e-10 apart from the
+            # next float, a thousandth of a step of 1e-7, so snap's own values land that far off
             k = (float(value) - self.low) / self.step
-            return abs(k - round(k)) < 1e-6
+            precision = GRID_ULPS * sys.float_info.epsilon * max(abs(self.low), abs(self.high)) / self.step
+            return abs(k - round(k)) < 1e-6 + precision
         return True
 
     def snap(self, value: float) -> Value:

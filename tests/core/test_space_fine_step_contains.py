@@ -1,0 +1,48 @@
+"""A stepped double whose step is tiny next to its values (min 1e6, step 1e-7): what snap makes
+is on the grid to the float's own precision, so contains accepts it (the grid check's tolerance
+grows with the values, as the bounds check's does), and a point half a step off is refused."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.base import Problem
+from kfp_tune.core.space import Parameter, SearchSpace, build_parameter
+from kfp_tune.core.vocabulary import ObjectiveType
+
+
+def _double(low: str, high: str, step: str) -> Parameter:
+    return build_parameter("x", "double", types.SimpleNamespace(min=low, max=high, step=step, list=None, distribution=None))
+
+
+@pytest.mark.parametrize(("low", "high", "step"), [("1000000", "1000001", "0.0000001"), ("-1000001", "-1000000", "0.0000001"), ("0", "1", "0.01")])
+def test_what_snap_makes_is_contained(low: str, high: str, step: str) -> None:
+    parameter = _double(low, high, step)
+    assert parameter.low is not None and parameter.high is not None
+    rng = np.random.default_rng(7)
+    refused = [v for v in (parameter.snap(x) for x in rng.uniform(parameter.low, parameter.high, 2000)) if not parameter.contains(v)]
+    assert not refused, f"snap made {len(refused)} values contains refuses, e.g. {refused[:3]}"
+    count = parameter.count()
+    assert count is not None
+    assert all(parameter.contains(parameter.value_at(int(i))) for i in rng.integers(count, size=500))
+
+
+def test_half_a_step_off_is_still_refused() -> None:
+    parameter = _double("1000000", "1000001", "0.0000001")
+    assert not parameter.contains(1000000.51675375)
+    assert not parameter.contains(1000000.00000005)
+    coarse = _double("1000000", "1000001", "0.001")
+    assert coarse.contains(1000000.517) and not coarse.contains(1000000.5175)
+
+
+@pytest.mark.parametrize("name", ["random", "sobol", "tpe", "grid"])
+def test_the_algorithms_points_pass_the_designers_check(name: str) -> None:
+    space = SearchSpace((_double("1000000", "1000001", "0.0000001"),))
+    problem = Problem(space, ObjectiveType.MINIMIZE, "loss", {}, max_trial_count=20, seed=1)
+    result = registry.create(name, {}).suggest(problem, (), (), 20, np.random.default_rng(0))
+    assert len(result.assignments) == 20
+    assert [space.problem(a) for a in result.assignments] == [None] * 20
