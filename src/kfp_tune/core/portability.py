@@ -284,13 +284,13 @@ def _yaml_number_notes(written: Mapping[str, Any]) -> list[FieldError]:
     spec = written.get("spec")
     if not isinstance(spec, Mapping):
         return []
-    found: list[tuple[str, Any]] = []
+    found: list[tuple[str, Any, bool]] = []
     for section in ("algorithm", "earlyStopping"):
         algorithm = spec.get(section)
         settings = algorithm.get("algorithmSettings") if isinstance(algorithm, Mapping) else None
         for index, setting in enumerate(settings if isinstance(settings, list) else []):
             if isinstance(setting, Mapping):
-                found.append((f"spec.{section}.algorithmSettings[{index}].value", setting.get("value")))
+                found.append((f"spec.{section}.algorithmSettings[{index}].value", setting.get("value"), False))
     found += _feasible_space_values("spec.parameters", spec.get("parameters"))
     nas = spec.get("nasConfig")
     operations = nas.get("operations") if isinstance(nas, Mapping) else None
@@ -298,28 +298,34 @@ def _yaml_number_notes(written: Mapping[str, Any]) -> list[FieldError]:
         if isinstance(operation, Mapping):
             found += _feasible_space_values(f"spec.nasConfig.operations[{index}].parameters", operation.get("parameters"))
     return [
-        FieldError(path, f'Katib\'s webhook refuses a number here (a string is expected: "{_number_text(value)}")')
-        for path, value in found
+        FieldError(path, f'Katib\'s webhook refuses a number here (a string is expected: "{_number_text(value, integer)}")')
+        for path, value, integer in found
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     ]
 
 
-def _number_text(value: float) -> str:
-    """The text kfp-tune reads a YAML number as (spec.py, ``_to_str``)."""
+def _number_text(value: float, integer: bool = False) -> str:
+    """The text to quote for a YAML number: kfp-tune's reading of it (spec.py, ``_to_str``), but
+    an int parameter's whole number as integer text ("10" for 1e1), the only form Katib's int
+    parsers take (goptuna's strconv.Atoi; optuna's and its grid's int())."""
+    if integer and isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _feasible_space_values(where: str, parameters: Any) -> list[tuple[str, Any]]:
-    """Each written value of each parameter's feasibleSpace that Katib keeps as a string, with its path."""
-    values: list[tuple[str, Any]] = []
+def _feasible_space_values(where: str, parameters: Any) -> list[tuple[str, Any, bool]]:
+    """Each written value of each parameter's feasibleSpace that Katib keeps as a string, with its
+    path, and whether it is an int parameter's bound or step."""
+    values: list[tuple[str, Any, bool]] = []
     for index, parameter in enumerate(parameters if isinstance(parameters, list) else []):
         space = parameter.get("feasibleSpace") if isinstance(parameter, Mapping) else None
         if not isinstance(space, Mapping):
             continue
         path = f"{where}[{index}].feasibleSpace"
-        values += [(f"{path}.{field}", space.get(field)) for field in ("min", "max", "step")]
+        integer = parameter.get("parameterType") == "int"
+        values += [(f"{path}.{field}", space.get(field), integer) for field in ("min", "max", "step")]
         listed = space.get("list")
-        values += [(f"{path}.list[{position}]", value) for position, value in enumerate(listed if isinstance(listed, list) else [])]
+        values += [(f"{path}.list[{position}]", value, False) for position, value in enumerate(listed if isinstance(listed, list) else [])]
     return values
 
 
