@@ -61,9 +61,10 @@ from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.naming import labels_for
 from kfp_tune.core.observation import go_float
+from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import DEFAULT_PARALLEL_TRIAL_COUNT, Experiment, ParameterSpec
-from kfp_tune.core.template import TRIAL_SPEC_META
+from kfp_tune.core.template import TRIAL_PARAMETER, TRIAL_SPEC_META, primary_container
 from kfp_tune.core.validation import INT32_MAX, MAX_HYPERBAND_BRACKETS, metric_strategy_notes, primary_pod_label_notes
 from kfp_tune.core.vocabulary import CollectorKind
 
@@ -143,6 +144,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += before_run_notes(experiment)  # the ones run, submit, schedule and tune() say too
     notes += metric_strategy_notes(experiment)
     notes += primary_pod_label_notes(experiment)
+    notes += shell_value_notes(experiment)
     algorithm = spec.algorithm
     if algorithm is None:
         return notes
@@ -302,6 +304,93 @@ def _yaml_number_notes(written: Mapping[str, Any]) -> list[FieldError]:
         for path, value, integer in found
         if isinstance(value, (int, float)) and not isinstance(value, bool)
     ]
+
+
+SHELL_UNQUOTED = frozenset("'\"\\`$|&;<>()*?[")
+"""Characters the shell reads as syntax outside quotes (quotes, expansions, operators, globs)."""
+SHELL_WORD_START = frozenset("#~")
+"""... and at the start of a word only (a comment, the home folder)."""
+SHELL_DOUBLE_QUOTED = frozenset('"\\`$')
+"""Characters the shell still reads inside double quotes."""
+QUOTED = {"": "unquoted", '"': "in double quotes", "'": "in single quotes"}
+
+
+def shell_value_notes(experiment: Experiment) -> list[FieldError]:
+    """A categorical value the shell splits or reads as syntax: for the StdOut, File and
+    TensorFlowEvent collectors Katib's pod webhook runs the primary container's command and args
+    as one ``sh -c`` line (:mod:`.shell_form`), and kfp-tune runs it the same way, so a value
+    holding whitespace, quotes, ``;`` or ``$`` that reaches a ``${trialParameters.x}`` the line
+    leaves unquoted is not the one the trial gets, though the records keep it whole. One note per
+    value, at the first placeholder it reaches."""
+    spec = experiment.spec
+    template = spec.trial_template
+    if template is None or not template.trial_spec or not katib_wraps(spec.collector_kind):
+        return []
+    container = primary_container(template.trial_spec, template.primary_container_name or "")
+    if container is None:
+        return []
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or []) if isinstance(w, (str, int, float))]
+    line = shell_form(words)[2] if words else ""
+    placeholders = _placeholders_in_shell(line)
+    by_name = {p.name: (index, p) for index, p in enumerate(spec.parameters)}
+    notes: list[FieldError] = []
+    for trial_parameter in template.trial_parameters or []:
+        found = by_name.get(trial_parameter.reference)
+        if found is None or found[1].parameter_type != "categorical":
+            continue
+        index, parameter = found
+        reached = [(quote, word_start) for name, quote, word_start in placeholders if name == trial_parameter.name]
+        for position, value in enumerate(parameter.feasible_space.list or []):
+            for quote, word_start in reached:
+                read = _what_the_shell_reads(str(value), quote, word_start)
+                if read is None:
+                    continue
+                placeholder = "${trialParameters." + trial_parameter.name + "}"
+                word = next((w for w in words if placeholder in w), placeholder)
+                notes.append(
+                    FieldError(
+                        f"spec.parameters[{index}].feasibleSpace.list[{position}]",
+                        f"{shown(str(value))} reaches the trial through {placeholder} in {shown(word)}, {QUOTED[quote]}, in the command and args of "
+                        f"container {shown(template.primary_container_name)}, which Katib (and kfp-tune) run as one `sh -c` line for the "
+                        f"{spec.collector_kind} collector: the shell {read}, so the trial does not get the value the experiment records; "
+                        "quote the placeholder (\"...\" or '...', as the value needs) or pass the value in env",
+                    )
+                )
+                break
+    return notes
+
+
+def _placeholders_in_shell(line: str) -> list[tuple[str, str, bool]]:
+    """Each ``${trialParameters.NAME}`` of a shell line: its name, the quote it stands in ("",
+    "'" or '"'), and whether it starts a word."""
+    found: list[tuple[str, str, bool]] = []
+    starts = {m.start(): m.group(1) for m in TRIAL_PARAMETER.finditer(line)}
+    quote, escaped = "", False
+    for position, char in enumerate(line):
+        if position in starts and not escaped:
+            found.append((starts[position], quote, position == 0 or (not quote and line[position - 1] in " \t\n")))
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif char in "'\"" and quote in ("", char):
+            quote = "" if quote == char else char
+    return found
+
+
+def _what_the_shell_reads(value: str, quote: str, word_start: bool) -> str | None:
+    """What the shell does to ``value`` put in the line at a placeholder in ``quote``; None when
+    it passes whole."""
+    if quote == "'":
+        return "ends the single quotes at its '" if "'" in value else None
+    if quote == '"':
+        special = sorted({c for c in value if c in SHELL_DOUBLE_QUOTED})
+        return f"reads its {', '.join(repr(c) for c in special)} inside the double quotes" if special else None
+    syntax = sorted({c for c in value if c in SHELL_UNQUOTED} | ({value[0]} & SHELL_WORD_START if value and word_start else set()))
+    said = (["splits it at its whitespace"] if any(c.isspace() for c in value) else []) + (
+        [f"reads its {', '.join(repr(c) for c in syntax)} as shell syntax"] if syntax else []
+    )
+    return " and ".join(said) or None
 
 
 def _number_text(value: float, integer: bool = False) -> str:
