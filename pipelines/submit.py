@@ -1249,25 +1249,65 @@ def compiled_trials_namespace_note(experiment: Experiment, launcher_config: Mapp
 
 
 def kfp_api_client(host: str | None, namespace: str | None, client: Any) -> Any:
-    """The KFP API client a call uses: ``client`` when given, else ``kfp.Client`` for ``host``
-    (imported here, so that building a pipeline or an experiment needs no connection)."""
+    """The KFP API client a call uses: ``client`` when given, else one for ``host``
+    (:func:`new_kfp_client`, imported then, so that building a pipeline or an experiment needs
+    no connection)."""
     if client is not None:
         return client
-    import kfp
+    return new_kfp_client(host, namespace, ssl_ca_cert=kfp_ca_cert(host))
 
+
+def new_kfp_client(host: str | None, namespace: str | None, *, existing_token: str | None = None, ssl_ca_cert: str | None) -> Any:
+    """A ``kfp.Client`` for ``host`` whose health check, its first request, is asked once
+    (:func:`_one_health_check_client`): a refusal of the token is then said at once, as what
+    it is, by :func:`kfp_api_errors`."""
     printed = io.StringIO()
     try:
         # kfp prints, where a library would log; and warns on every construction that it needs
         # KFP 2.x, which is what kfp-tune compiles for (a notebook showed it at each submit)
         with contextlib.redirect_stdout(printed), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=KFP_VERSION_WARNING, category=FutureWarning)
-            return kfp.Client(host=host, namespace=namespace or "kubeflow", ssl_ca_cert=kfp_ca_cert(host))
+            return _one_health_check_client()(host=host, namespace=namespace or "kubeflow", existing_token=existing_token, ssl_ca_cert=ssl_ca_cert)
     finally:
         for line in printed.getvalue().splitlines():
             if line.strip() == KFP_NO_KUBE_CONFIG:  # the error that follows says what could not be reached
                 log.debug("kfp: %s", line)
             else:
                 print(line)
+
+
+class HealthCheckAnswer(Exception):
+    """The KFP API answered kfp.Client's health check with an HTTP error: its status, reason and
+    body, and the client's token (``secrets``), which no message repeats. Not the library's
+    exception, whose text holds the answer's headers (a proxy's session cookie)."""
+
+    def __init__(self, status: int, reason: str, body: Any, secrets: tuple[str, ...]) -> None:
+        super().__init__(f"{status} {reason}")
+        self.status, self.reason, self.body, self.secrets = status, reason, body, secrets
+
+
+@functools.cache
+def _one_health_check_client() -> Any:
+    """``kfp.Client`` with a health check that asks once. kfp's own asks five times, 5 s apart,
+    on any HTTP answer, logging each with the answer's headers and body on the root logger (an
+    auth proxy's session cookie, an error page repeating the token), then raises TimeoutError,
+    which reads as a host that timed out; a 401, 403 or server error answered to the first
+    request is no passing fault (a connection that fails is not retried there either)."""
+    import kfp
+    import kfp_server_api
+
+    class OneHealthCheckClient(kfp.Client):
+        def get_kfp_healthz(self, sleep_duration: int = 5) -> Any:
+            try:
+                return self._healthz_api.healthz_service_get_healthz()
+            except kfp_server_api.ApiException as exc:
+                if not exc.status:  # no HTTP answer (status 0: a TLS failure): said as before
+                    raise
+                api_key = getattr(self._existing_config, "api_key", None) or {}
+                secrets = tuple(str(v).removeprefix("Bearer ") for v in api_key.values() if v)
+                raise HealthCheckAnswer(int(exc.status), str(exc.reason or ""), exc.body, secrets) from None
+
+    return OneHealthCheckClient
 
 
 KFP_VERSION_WARNING = "This client only works with Kubeflow Pipeline"
@@ -1320,7 +1360,12 @@ def _api_errors(host: str | None) -> Iterator[None]:
             said = _server_message(getattr(exc, "body", None))
             if int(status) == 400 and "empty namespace" in said and "in multi-user mode" in said:  # KFP's words, kfp-tune's flag
                 hint = f"; {NAMESPACE_HINT}"
-            said = f": {_scrubbed(said, host)}" if said else ""
+            if isinstance(exc, HealthCheckAnswer) and int(status) in (401, 403):  # kfp.Client's first request, on no namespace
+                hint = (
+                    f" ({'not signed in' if int(status) == 401 else 'the token or identity was refused'}: no token was sent, or it is wrong, "
+                    f"expired, or not one the gateway in front of KFP accepts; {TOKEN_HINT})"
+                )
+            said = f": {_without_tokens(_scrubbed(said, host), getattr(exc, 'secrets', ()))}" if said else ""
             raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{said}{hint}") from None
         found = kfp_ca_file() if uses_tls(host) else None
         trusted_by = f"the CA file in {found[0]}" if found else "certifi's CA bundle, which kfp trusts by default,"
@@ -1338,6 +1383,19 @@ NAMESPACE_HINT = "give --namespace PROFILE (namespace= in Python): the Kubeflow 
 
 SERVER_MESSAGE_CHARS = 300
 """The most of the KFP API's own message an error repeats."""
+
+
+BEARER_LIKE = re.compile(r"(?i)\b(bearer\s+|basic\s+|token=|token:\s*)[A-Za-z0-9._~+/=-]{8,}|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+"""What reads as a credential in a server's words: an Authorization value an error page repeats
+(``Bearer ...``, ``Basic ...``), ``token=...``, a JWT."""
+
+
+def _without_tokens(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """A server's words without the client's own token (``secrets``) or what reads as one
+    (:data:`BEARER_LIKE`): an auth proxy's error page may repeat the request's Authorization."""
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return BEARER_LIKE.sub(lambda m: f"{m.group(1)}***" if m.group(1) else "***", text)
 
 
 def _server_message(body: Any) -> str:

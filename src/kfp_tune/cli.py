@@ -1622,12 +1622,10 @@ def _token_client(args: argparse.Namespace) -> Any:
         raise UsageError(f"--token-file {shown(args.token_file)}: cannot read it: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
     if not token or any(c.isspace() for c in token):
         raise UsageError(f"--token-file {shown(args.token_file)}: expected one token on one line (e.g. from kubectl create token), got {'nothing' if not token else 'several words'}")
-    import kfp
-
-    from kfp_tune.pipelines.submit import kfp_ca_cert
+    from kfp_tune.pipelines.submit import kfp_ca_cert, new_kfp_client
 
     ca_cert = kfp_ca_cert(args.host)  # SSL_CERT_FILE / REQUESTS_CA_BUNDLE, as without --token-file
-    return _FirstUse(lambda: kfp.Client(host=args.host, namespace=args.namespace or "kubeflow", existing_token=token, ssl_ca_cert=ca_cert))
+    return _FirstUse(lambda: new_kfp_client(args.host, args.namespace, existing_token=token, ssl_ca_cert=ca_cert))
 
 
 class _FirstUse:
