@@ -246,15 +246,17 @@ def read_package(path: str | Path) -> PackageReading:
     try:
         if file.suffix not in PACKAGE_SUFFIXES or not file.is_file():
             return PackageReading()
-        text = file.read_text(encoding="utf-8")
+        text = _package_text(file)
     except UnicodeDecodeError as exc:
         return PackageReading(unreadable=f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); {UNREADABLE_SOURCE_EXPECTED}")
     except (OSError, ValueError):  # unreadable, or a name the system refuses: the loader says
         return PackageReading()
+    if text is None:  # larger than an experiment may be: the loader refuses it, naming the limit, as for any suffix
+        return PackageReading()
     try:
         first = _parsed_package(text)
     except yaml.YAMLError as exc:
-        return PackageReading(unreadable=f"not valid YAML: {_yaml_problem_in_full(text, exc)}; {UNREADABLE_SOURCE_EXPECTED}")
+        return PackageReading(unreadable=f"{_yaml_refusal_in_full(text, exc)}; {UNREADABLE_SOURCE_EXPECTED}")
     except (ValueError, KeyError, TypeError):  # a tag PyYAML cannot build (!!int 4e0): no package; the loader names the line
         return PackageReading()
     if "apiVersion" in first or "kind" in first:
@@ -652,20 +654,39 @@ def refuse_unreadable_source(source: str | Path) -> None:
         raise UnreadableSource([FieldError(str(source), unreadable)])
 
 
-def _yaml_problem_in_full(text: str, exc: Any) -> str:
+def _yaml_refusal_in_full(text: str, exc: Any) -> str:
     """Where and why ``text`` is not YAML (the file, the line and column), never PyYAML's own
-    exception, with the character libyaml's message leaves out
-    (:func:`~kfp_tune.core.yaml_bounds.yaml_problem` given the text)."""
-    from kfp_tune.core.yaml_bounds import yaml_problem
+    exception, with the character libyaml's message leaves out, or that it is nested too deep
+    (:func:`~kfp_tune.core.yaml_bounds.yaml_refusal` given the text)."""
+    from kfp_tune.core.yaml_bounds import yaml_refusal
 
-    return yaml_problem(exc, text)
+    return yaml_refusal(exc, text)
+
+
+def _package_text(file: Path) -> str | None:
+    """A package-named file's text, None when it is larger than an experiment file may be
+    (:data:`~kfp_tune.core.loading.MAX_DOCUMENT_BYTES`): the experiment loader's rule, its size
+    looked at before any of it is read (:func:`~kfp_tune.core.yaml_bounds.bounded_file_bytes`),
+    so a multi-GB file given by mistake is refused at once, not read and parsed whole first.
+    UnicodeDecodeError when it is not UTF-8 text."""
+    from kfp_tune.core.loading import MAX_DOCUMENT_BYTES
+    from kfp_tune.core.yaml_bounds import bounded_file_bytes
+
+    data = bounded_file_bytes(file, MAX_DOCUMENT_BYTES)
+    return None if data is None else data.decode("utf-8")
 
 
 def package_document(package: str | Path) -> dict[str, Any]:
     """The pipeline package's first YAML document, its pipeline spec ({} when it has none), as a
     copy of its own. submit and schedule read a package for several checks (its parameters,
-    defaults, constants, images): a text is parsed once (:func:`_parsed_package`)."""
-    return copy.deepcopy(_parsed_package(Path(package).read_text(encoding="utf-8")))
+    defaults, constants, images): a text is parsed once (:func:`_parsed_package`), and read
+    by :func:`read_package`'s rule (InputError when it has grown past the limit since)."""
+    text = _package_text(Path(package))
+    if text is None:
+        from kfp_tune.core.loading import MAX_DOCUMENT_BYTES
+
+        raise InputError(f"{package} is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
+    return copy.deepcopy(_parsed_package(text))
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,6 +6,8 @@ of memory ("billion laughs")."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -35,28 +37,89 @@ def file_error(message: str) -> SpecError:
     return SpecError([FieldError(WHOLE_FILE, message)])
 
 
+def bounded_file_bytes(path: Path, limit: int) -> bytes | None:
+    """The bytes of the file at ``path``, or None when it holds more than ``limit``: its size
+    looked at first (a multi-GB dataset saved as ``.yaml`` is refused unread), then at most
+    ``limit`` + 1 bytes read (a file that grew, or one whose size says nothing, cannot take
+    more). OSError when it cannot be read."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size > limit:
+            return None
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
 def _line(event: Any) -> int:
     mark = getattr(event, "start_mark", None)
     return int(mark.line) + 1 if mark is not None else 0
+
+
+LIBYAML_DEPTH_PROBLEM = "exceeded maximum nesting depth"
+"""How libyaml words its own bound (1,000 levels), met before :data:`MAX_DEPTH` where its scanner
+reads ahead: a flow collection's ``[`` may start a key, so it scans the rest of a long line
+before the parser gives the first event."""
+
+
+def nesting_problem(line: int) -> str:
+    """The refusal of a text nested past :data:`MAX_DEPTH`, whoever found it."""
+    return f"line {line}: nested more than {MAX_DEPTH} levels deep"
+
+
+def _too_deep_for_libyaml(exc: yaml.YAMLError) -> int | None:
+    """The line where libyaml stopped at its own nesting bound (None for any other error)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and LIBYAML_DEPTH_PROBLEM in (exc.problem or ""):
+        mark = exc.problem_mark or exc.context_mark
+        return mark.line + 1 if mark is not None else 0
+    return None
+
+
+class _WordingLoader(yaml.SafeLoader):
+    """Pure-Python PyYAML, run only to word a syntax error libyaml found (:func:`yaml_problem`),
+    with flow collections bounded at :data:`MAX_DEPTH`: its scanner does work in proportion to
+    the open flow levels at every token, so 5,000 ``[`` took a minute."""
+
+    def fetch_flow_collection_start(self, token_class: Any) -> None:
+        if self.flow_level >= MAX_DEPTH:
+            mark = self.get_mark()
+            raise yaml.scanner.ScannerError(None, None, f"{LIBYAML_DEPTH_PROBLEM} ({MAX_DEPTH} levels)", mark)
+        super().fetch_flow_collection_start(token_class)
 
 
 def yaml_problem(exc: yaml.YAMLError, text: str | None = None) -> str:
     """PyYAML's message without the quoted source line (which may be megabytes long). Given
     the ``text`` that raised ``exc``, a syntax error is worded as pure-Python PyYAML words it:
     libyaml's message leaves out the character it stopped at (a tab: "found character that
-    cannot start any token"), so the text is scanned again, on this error path only."""
+    cannot start any token"), so the text is scanned again, on this error path only, nested no
+    deeper than :data:`MAX_DEPTH`. A text nested past it is said so (:func:`nesting_problem`),
+    whichever parser stopped."""
+    return _problem(exc, text)[0]
+
+
+def yaml_refusal(exc: yaml.YAMLError, text: str | None = None) -> str:
+    """What the refusal of a text says: "not valid YAML: " and :func:`yaml_problem`, or for a
+    text nested past :data:`MAX_DEPTH` the bound alone, as :func:`check_yaml_shape` says it."""
+    problem, too_deep = _problem(exc, text)
+    return problem if too_deep else f"not valid YAML: {problem}"
+
+
+def _problem(exc: yaml.YAMLError, text: str | None) -> tuple[str, bool]:
+    """(:func:`yaml_problem`'s words, whether they are the nesting bound's)."""
+    if (line := _too_deep_for_libyaml(exc)) is not None:
+        return nesting_problem(line), True
     if text is not None and BASE_LOADER is not yaml.SafeLoader and isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)):
         try:
-            for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            for _ in yaml.parse(text, Loader=_WordingLoader):
                 pass
         except yaml.YAMLError as again:
+            if (line := _too_deep_for_libyaml(again)) is not None:
+                return nesting_problem(line), True
             exc = again
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         context = f" ({exc.context})" if exc.context else ""
-        return f"{where}{exc.problem or 'cannot be parsed'}{context}"
-    return str(exc)[:300]
+        return f"{where}{exc.problem or 'cannot be parsed'}{context}", False
+    return str(exc)[:300], False
 
 
 def check_yaml_shape(text: str) -> None:
@@ -88,7 +151,7 @@ def check_yaml_shape(text: str) -> None:
                 open_nodes.append((event.anchor, total))
                 total += 1
                 if len(open_nodes) > MAX_DEPTH:
-                    raise file_error(f"line {_line(event)}: nested more than {MAX_DEPTH} levels deep")
+                    raise file_error(nesting_problem(_line(event)))
             elif isinstance(event, CollectionEndEvent):
                 anchor, before = open_nodes.pop()
                 if anchor:
@@ -101,6 +164,6 @@ def check_yaml_shape(text: str) -> None:
                     )
                 raise file_error(f"line {_line(event)}: more than {MAX_NODES:,} YAML nodes; an experiment has a few thousand")
     except yaml.YAMLError as exc:
-        raise file_error(f"not valid YAML: {yaml_problem(exc, text)}") from None
+        raise file_error(yaml_refusal(exc, text)) from None
     finally:
         loader.dispose()
