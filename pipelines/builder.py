@@ -571,6 +571,17 @@ def cluster_store_problem(store_uri: str) -> str:
     )
 
 
+def compiled_store_problem(store_uri: str, launcher_config: dict[str, Any] | str | None) -> str:
+    """Why only kfp.local on this machine can run a pipeline compiled with ``store_uri`` ("" when
+    a cluster can, or it is meant for kfp.local): a folder store with a launcher whose trials run
+    on the cluster (:func:`cluster_store_problem`). A launcher config of kind local runs its trials
+    on the machine that runs the pipeline, so it is a kfp.local pipeline by its own choice."""
+    if launcher_config_of(launcher_config).get("kind", "local") == "local":  # launch-trial reads no kind as local
+        return ""
+    problem = cluster_store_problem(store_uri)
+    return f"{problem}; only a run on this machine (kfp.local) can use this pipeline as compiled" if problem else ""
+
+
 def output_file_problem(output: str | Path, source: Path | None = None) -> str:
     """What keeps a pipeline from being written at ``output`` ("" when nothing): a URI (as given:
     ``Path("s3://bkt/p.yaml")`` is ``s3:/bkt/p.yaml``, a local folder ``s3:``, the bucket never
@@ -608,7 +619,8 @@ def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], ou
     file, never the experiment's own: :func:`check_output`). It is compiled aside first:
     InputError, and ``output`` left as it was, when it would pass :data:`PIPELINE_BUDGET_BYTES`.
     A ``store_uri`` that is no ``s3://`` URI gives a ClusterStoreWarning, as ``kfp-tune compile
-    --store`` warns: only kfp.local on this machine can run the pipeline so compiled. Compiled
+    --store`` warns: only kfp.local on this machine can run the pipeline so compiled (none for a
+    launcher config of kind local: :func:`compiled_store_problem`). Compiled
     for the local launcher, trials asking for an extended resource its pod cannot ask for on
     their behalf give a LocalTrialResourcesWarning."""
     check_output(experiment, output)
@@ -616,9 +628,9 @@ def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], ou
     model = as_experiment(experiment)
     pipeline = build_pipeline(model, **options)
     warn_unasked_trial_resources(model, launcher_config_of(options.get("launcher_config")))
-    problem = cluster_store_problem(options.get("store_uri") or DEFAULT_CLUSTER_STORE)
+    problem = compiled_store_problem(options.get("store_uri") or DEFAULT_CLUSTER_STORE, options.get("launcher_config"))
     if problem:
-        warnings.warn(ClusterStoreWarning(f"store_uri {problem}; only a run on this machine (kfp.local) can use this pipeline as compiled"), stacklevel=2)
+        warnings.warn(ClusterStoreWarning(f"store_uri {problem}"), stacklevel=2)
     with tempfile.TemporaryDirectory(prefix="kfp-tune-compile-") as folder:
         draft = Path(folder) / f"pipeline{path.suffix}"
         compiler.Compiler().compile(pipeline, str(draft))

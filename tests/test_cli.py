@@ -72,8 +72,9 @@ def test_validate_notes_a_container_without_command_that_kfp_tune_run_refuses(tm
 
 def test_run_names_a_path_of_the_image_that_is_not_here_with_the_mount_that_gives_it(tmp_path, capsys):
     """QA: kfp-tune run images/sklearn-digits/experiment.yaml without --mount failed every trial with
-    "can't open file '/opt/digits/train.py'", and nothing pointed to --mount: the run now says so
-    before its first trial, naming the path and the flag; mounted (or on this machine), no note."""
+    "can't open file '/opt/digits/train.py'", and nothing pointed to --mount: the run now refuses it
+    before the experiment is made (tests/test_cli_missing_script_refused.py), naming the path and the
+    flag; mounted (or on this machine), nothing is said."""
     from conftest import QUADRATIC
 
     app = tmp_path / "app"
@@ -82,11 +83,11 @@ def test_run_names_a_path_of_the_image_that_is_not_here_with_the_mount_that_give
     doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.maxFailedTrialCount": 1})
     doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = ["python3", "/opt/kfp-tune-test-app/quadratic.py"]
     path = _write(tmp_path, doc)
-    assert main(["run", path, "--engine", "inline", "--store", str(tmp_path / "s1")]) == 1
+    assert main(["run", path, "--engine", "inline", "--store", str(tmp_path / "s1")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(
-        "note: spec.trialTemplate.trialSpec (container 'main'): /opt/kfp-tune-test-app/quadratic.py is not on this machine, nor is "
-        "/opt/kfp-tune-test-app; if the trial's image holds it, give a local copy of that folder: --mount /opt/kfp-tune-test-app=LOCAL_FOLDER\n"
+        "error: spec.trialTemplate.trialSpec (container 'main'): /opt/kfp-tune-test-app/quadratic.py, the script python3 runs, is not on this "
+        "machine, nor is /opt/kfp-tune-test-app, so every trial would fail to open it; give a local copy of that folder: --mount /opt/kfp-tune-test-app=LOCAL_FOLDER\n"
     ), err
     assert main(["run", path, "--engine", "inline", "--store", str(tmp_path / "s2"), "--mount", f"/opt/kfp-tune-test-app={app}"]) == 0
     assert "note:" not in capsys.readouterr().err

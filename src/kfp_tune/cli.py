@@ -789,20 +789,78 @@ def _note_unread_settings(experiment: Experiment) -> None:
         print(f"note: {note.path}: {note.message}", file=sys.stderr)
 
 
-def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
-    """A path of the trial's image its command names (``python3 /opt/digits/train.py``) fails
-    every trial here with the script's own error, which says nothing of ``--mount``, and a
-    ``workingDir`` that is not here fails every trial's start: the user hears it before the
-    first trial starts, with the flag that maps it; so with a relative script (``python3
-    run_trial.py``) that is not where each trial starts here (``LocalLauncher.relative_scripts``)."""
+def _note_run_here(launcher: Launcher, experiment: Experiment) -> None:
+    """``run``'s notes, before the first trial, of what a local run does unlike a cluster's."""
     from kfp_tune.launchers.local import LocalLauncher
-    from kfp_tune.launchers.replicas import local_container
 
     if not isinstance(launcher, LocalLauncher):
         return
     _note_unnamed_trial_dir(launcher, experiment)
     _note_unnamed_metrics_path(experiment)
     _note_not_done_locally(launcher, experiment)
+    _note_unmounted_paths(launcher, experiment)
+
+
+def _mount_flag(folder: str) -> str:
+    """How ``run`` maps a folder of the trial's image to a local one."""
+    return f"--mount {folder}=LOCAL_FOLDER"
+
+
+def _mounts_key(folder: str) -> str:
+    """How a compiled local pipeline maps it: its launcher config's ``mounts``, an absolute local
+    path (kfp.local runs its steps elsewhere than where the pipeline was compiled)."""
+    return f'--launcher-config \'{{"kind": "local", "mounts": {{"{folder}": "/ABSOLUTE/LOCAL_FOLDER"}}}}\''
+
+
+_SCRIPT_PROBE = "kfp-tune-script-probe"
+"""A relative word with no script ending, put in a path's place: script_words finds it only
+where an interpreter would read it as its script."""
+
+
+def _refuse_missing_script(launcher: Launcher, experiment: Experiment) -> None:
+    """A trial whose interpreter's script is an absolute path of the image that is not here,
+    nor its folder, nor mounted (``python3 /opt/digits/train.py`` without ``--mount``), fails
+    every trial "can't open file", spends the failure budget and leaves the name used up: refused
+    before the experiment is created, with the ``--mount`` that gives it. Only where that is
+    certain: the local launcher, a command in exec form (no ``sh -c`` line, which may make the
+    file first), and the word its interpreter reads as its script, as
+    :func:`~kfp_tune.launchers.script_words.script_words` reads it; any other path stays
+    :func:`_note_unmounted_paths`' note."""
+    from kfp_tune.launchers.local import LocalLauncher
+    from kfp_tune.launchers.replicas import local_container
+    from kfp_tune.launchers.script_words import _shell_line_at, script_words  # one reading of an interpreter's words
+
+    container = local_container(experiment)
+    if not isinstance(launcher, LocalLauncher) or container is None:
+        return
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    if _shell_line_at(words) is not None:
+        return
+    template = experiment.spec.trial_template
+    name = template.primary_container_name if template is not None else ""
+    for path, folder in launcher.unmounted_paths(experiment):
+        at = words.index(path) if path in words else -1
+        if at < 0 or _SCRIPT_PROBE not in script_words([*words[:at], _SCRIPT_PROBE]):
+            continue
+        interpreter = next(Path(word).name for word in reversed(words[:at]) if script_words([word, _SCRIPT_PROBE]) == [_SCRIPT_PROBE])
+        raise UsageError(
+            f"spec.trialTemplate.trialSpec (container {name!r}): {path}, the script {interpreter} runs, is not on this machine, nor is {folder}, "
+            f"so every trial would fail to open it; give a local copy of that folder: {_mount_flag(folder)}"
+        )
+
+
+def _note_unmounted_paths(launcher: Launcher, experiment: Experiment, mount: Callable[[str], str] = _mount_flag) -> None:
+    """A path of the trial's image its command names (``python3 /opt/digits/train.py``) fails
+    every trial here with the script's own error, which says nothing of ``--mount``, and a
+    ``workingDir`` that is not here fails every trial's start: the user hears it before the
+    first trial starts, with the flag that maps it (``mount``: ``run``'s ``--mount``, or the
+    launcher config's ``mounts`` of a compiled local pipeline); so with a relative script
+    (``python3 run_trial.py``) that is not where each trial starts here (``LocalLauncher.relative_scripts``)."""
+    from kfp_tune.launchers.local import LocalLauncher
+    from kfp_tune.launchers.replicas import local_container
+
+    if not isinstance(launcher, LocalLauncher):
+        return
     template = experiment.spec.trial_template
     container = template.primary_container_name if template is not None else ""
     working_dir = (local_container(experiment) or {}).get("workingDir")  # the container that runs here (a PyTorchJob's Master)
@@ -812,13 +870,13 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
             working_dir_noted = True
             print(
                 f"note: spec.trialTemplate.trialSpec (container {container!r}): workingDir {path}: no such folder on this machine, "
-                f"where every trial starts; create it, or map it to a local folder: --mount {path}=LOCAL_FOLDER",
+                f"where every trial starts; create it, or map it to a local folder: {mount(path)}",
                 file=sys.stderr,
             )
             continue
         print(
             f"note: spec.trialTemplate.trialSpec (container {container!r}): {path} is not on this machine, nor is {folder}; "
-            f"if the trial's image holds it, give a local copy of that folder: --mount {folder}=LOCAL_FOLDER",
+            f"if the trial's image holds it, give a local copy of that folder: {mount(folder)}",
             file=sys.stderr,
         )
     if working_dir_noted:  # the trial cannot start at all: that note says what to do
@@ -828,7 +886,7 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
         if isinstance(working_dir, str) and working_dir and "${" not in working_dir:
             print(
                 f"note: spec.trialTemplate.trialSpec (container {container!r}): {word} is a relative path, no file in {start_folder}, where each "
-                f"trial starts here (workingDir {working_dir}); give a local copy of the image's {working_dir}: --mount {working_dir}=LOCAL_FOLDER "
+                f"trial starts here (workingDir {working_dir}); give a local copy of the image's {working_dir}: {mount(working_dir)} "
                 f"holding {word}",
                 file=sys.stderr,
             )
@@ -836,7 +894,7 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
         print(
             f"note: spec.trialTemplate.trialSpec (container {container!r}): {word} is a relative path, no file in {start_folder}, where each "
             f"trial starts here; in the trial's image it is relative to the image's working directory, which is not known here: set the "
-            f"container's workingDir to the image's folder that holds it and give a local copy of that folder: --mount WORKDIR=LOCAL_FOLDER",
+            f"container's workingDir to the image's folder that holds it and give a local copy of that folder: {mount('WORKDIR')}",
             file=sys.stderr,
         )
 
@@ -910,8 +968,9 @@ def _run_command(args: argparse.Namespace) -> int:
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
     store = _open_store(args.store)
     launcher = _checked_launcher(experiment, launcher_config, store.uri)
+    _refuse_missing_script(launcher, experiment)
     _note_unread_settings(experiment)
-    _note_unmounted_paths(launcher, experiment)
+    _note_run_here(launcher, experiment)
     if args.engine == "kfp-local":  # what refuses the pipeline (its size, the trials' resources) refuses it before anything is recorded
         from kfp_tune.pipelines.local_run import local_pipeline
 
@@ -1378,19 +1437,22 @@ def cmd_compile(args: argparse.Namespace) -> int:
     _rounds(args.rounds)
     output = _output_file("-o/--output", args.output, args.experiment)
     if args.store is not None:
-        from kfp_tune.pipelines.builder import cluster_store_problem
         from kfp_tune.stores import check_store_uri
 
         _check("--store", check_store_uri, args.store)
-        problem = cluster_store_problem(args.store)
-        if problem:  # kfp.local on this machine can run it so; submit and schedule refuse it
-            print(f"warning: --store {problem}; only a run on this machine (kfp.local) can use this pipeline as compiled", file=sys.stderr)
     launcher_config = _json_object("--launcher-config", args.launcher_config) if args.launcher_config else None
+    if args.store is not None:
+        from kfp_tune.pipelines.builder import compiled_store_problem
+
+        problem = _check("--launcher-config", lambda config: compiled_store_problem(args.store, config), launcher_config)
+        if problem:  # kfp.local on this machine can run it so; submit and schedule refuse it
+            print(f"warning: --store {problem}", file=sys.stderr)
     if launcher_config:  # {} is none given, as compile_pipeline takes it: the default below
         from kfp_tune.launchers import check_experiment, launcher_from_config
 
-        _check("--launcher-config", launcher_from_config, launcher_config)  # refuse a bad config now, not in the cluster
+        launcher = _check("--launcher-config", launcher_from_config, launcher_config)  # refuse a bad config now, not in the cluster
         _check("--launcher-config", lambda config: check_experiment(launcher_from_config(config), experiment), launcher_config)
+        _note_unmounted_paths(launcher, experiment, _mounts_key)  # a local launcher's trials run on the machine that runs kfp.local
     else:
         _note_default_launcher(experiment)
     try:
