@@ -31,10 +31,13 @@ install-test: $(BIN)/python chromium
 	$(BIN)/python -m pip install --quiet -e ".[test,nas-examples]"
 
 # Install, then tune the scikit-learn digits example end to end through the compiled pipeline
-# on kfp.local, as a fresh experiment each time. Records go to ./kfp-tune-runs; see
-# `.venv/bin/kfp-tune trials NAME` with the name it prints.
+# on kfp.local, as a fresh experiment each time. Records go to ./kfp-tune-runs; it ends with the
+# commands that look at them, the experiment's name in them.
 demo: install
-	$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name digits-demo-$$(date +%Y%m%d-%H%M%S)
+	@name=digits-demo-$$(date +%Y%m%d-%H%M%S); \
+	echo "$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name $$name"; \
+	$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name $$name || exit $$?; \
+	printf '\nNext (source .venv/bin/activate first, or prefix each with .venv/bin/):\n  kfp-tune trials %s --sort-by objective --limit 5\n  kfp-tune report %s -o report    # report/%s.md and .html\n' $$name $$name $$name
 
 # Lint and type-check first (a finding fails the run, as a failing test does), then the tests on
 # one worker per core and one more, at most 4 (pytest-xdist; the tests wait on servers, trials'
