@@ -6,6 +6,8 @@ store that is not a folder on this machine (every file of the parent's, however 
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -71,24 +73,29 @@ def test_a_parent_or_trial_that_is_not_a_folder_name_exits_2_naming_both(tmp_pat
 def test_names_with_dots_are_folder_names_too(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
     _write_tree(tmp_path / name, PARENT_FILES)
     assert main([str(tmp_path), name, f"{name}-child"]) == 0
-    assert main([str(tmp_path), "gone", name + "2"]) == 0
-    assert _tree(tmp_path / f"{name}-child") == PARENT_FILES and (tmp_path / (name + "2")).is_dir()
+    assert _tree(tmp_path / f"{name}-child") == PARENT_FILES
     assert capsys.readouterr().err == ""
+    assert main([str(tmp_path), f"{name}-gone", name + "2"]) == 1  # a parent whose folder is gone: named, no traceback
+    assert f"'{name}-gone'" in capsys.readouterr().err and not (tmp_path / (name + "2")).exists()
 
 
 # --- copy_parent ---------------------------------------------------------------------------------
 
 
-def test_without_a_parent_folder_the_trial_folder_is_made_even_under_a_missing_root(tmp_path: Path) -> None:
+def test_without_a_parent_folder_the_copy_fails_naming_it(tmp_path: Path) -> None:
+    """The child would start from nothing under a label naming the parent: Katib's pbt service
+    refuses to make it (its copytree of the parent's folder raises)."""
     root = tmp_path / "not" / "yet"
-    copy_parent(root, "gone", "child")
-    assert (root / "child").is_dir() and _tree(root / "child") == {}
+    with pytest.raises(checkpoints.ParentCheckpointError, match=re.escape(f"the checkpoint of the parent trial 'gone' is missing (no folder {root / 'gone'})")):
+        copy_parent(root, "gone", "child")
+    assert not (root / "child").exists()
 
 
-def test_without_a_parent_folder_an_empty_trial_folder_already_there_is_fine(tmp_path: Path) -> None:
+def test_without_a_parent_folder_an_empty_trial_folder_already_there_is_left_as_it_is(tmp_path: Path) -> None:
     """kubelet made it for the trial's own mount before the copier ran."""
     (tmp_path / "child").mkdir()
-    copy_parent(tmp_path, "gone", "child")
+    with pytest.raises(checkpoints.ParentCheckpointError):
+        copy_parent(tmp_path, "gone", "child")
     assert (tmp_path / "child").is_dir() and _tree(tmp_path / "child") == {}
 
 
@@ -132,12 +139,20 @@ def test_a_folder_another_pod_filled_meanwhile_is_left_as_that_pod_made_it(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["child", "parent"], "the staging copy is removed"
 
 
-def test_a_copy_that_fails_is_an_error_and_leaves_no_folder(tmp_path: Path) -> None:
-    """A parent folder with a dangling link cannot be copied: the init container must fail
-    (the pod does not start on half a checkpoint), not report an empty start."""
+def test_a_copy_that_fails_is_an_error_and_leaves_no_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of the parent's that cannot be read: the init container must fail (the pod does not
+    start on half a checkpoint), not report an empty start. (A dangling link is copied as a link.)"""
     _write_tree(tmp_path / "parent", PARENT_FILES)
     (tmp_path / "parent" / "dangling").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(shutil.Error):
+    real_copyfile = shutil.copyfile
+
+    def copyfile(source: Any, target: Any, **kwargs: Any) -> Any:
+        if os.fspath(source).endswith("steps.txt"):  # copytree hands over a DirEntry
+            raise PermissionError(13, "Permission denied", os.fspath(source))
+        return real_copyfile(source, target, **kwargs)
+
+    monkeypatch.setattr(shutil, "copyfile", copyfile)
+    with pytest.raises(checkpoints.ParentCheckpointError, match=r"cannot copy logs/deep/steps\.txt from the checkpoint folder of the parent trial 'parent' \(.*parent\): Permission denied$"):
         copy_parent(tmp_path, "parent", "child")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["parent"], "neither the trial's folder nor a staging copy"
 

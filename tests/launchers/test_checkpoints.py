@@ -72,10 +72,10 @@ def test_a_folder_store_keeps_the_folder_in_place_as_a_copy_of_the_parents(tmp_p
     assert store.get("experiments/exp/trials/parent/checkpoint/model.pkl") == b"weights", "the parent's folder is left as it was"
 
 
-@pytest.mark.parametrize("parent", ["", "no-folder"])
-def test_without_a_parents_folder_the_trial_starts_with_an_empty_one(tmp_path, parent: str):
+def test_without_a_parent_the_trial_starts_with_an_empty_folder(tmp_path):
+    """A parent whose folder is gone fails the child instead (test_checkpoint_parent_copies.py)."""
     records = ExperimentRecords(LocalStore(tmp_path / "store"), "exp")
-    path = TrialFolder(records, "child", parent, tmp_path / "scratch").open()
+    path = TrialFolder(records, "child", "", tmp_path / "scratch").open()
     assert path.is_dir() and _tree(path) == {}
 
 
@@ -215,7 +215,7 @@ def test_the_copier_copies_the_parents_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["child", "parent"], "no staging folder left behind"
 
 
-def test_the_copier_leaves_a_folder_in_use_alone_and_makes_a_missing_parent_an_empty_start(tmp_path):
+def test_the_copier_leaves_a_folder_in_use_alone_and_refuses_a_missing_parent(tmp_path):
     _write_tree(tmp_path / "parent", PARENT_FILES)
     _write_tree(tmp_path / "child", {"written-by-the-trial": b"1"})
     assert "left as it is" in copy_parent(tmp_path, "parent", "child")
@@ -223,8 +223,9 @@ def test_the_copier_leaves_a_folder_in_use_alone_and_makes_a_missing_parent_an_e
     (tmp_path / "empty").mkdir()  # made by kubelet for another pod's mount: filled
     copy_parent(tmp_path, "parent", "empty")
     assert _tree(tmp_path / "empty") == PARENT_FILES
-    assert "starts empty" in copy_parent(tmp_path, "gone", "orphan")
-    assert (tmp_path / "orphan").is_dir() and _tree(tmp_path / "orphan") == {}
+    with pytest.raises(StoreError, match=r"the checkpoint of the parent trial 'gone' is missing \(no folder .*gone\)"):  # as Katib's pbt service refuses it
+        copy_parent(tmp_path, "gone", "orphan")
+    assert not (tmp_path / "orphan").exists()
 
 
 def test_the_copier_runs_as_the_init_container_runs_it(tmp_path):

@@ -24,8 +24,9 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -42,6 +43,8 @@ ENDPOINT_VARIABLES = (S3_ENDPOINT_VARIABLE, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT
 AWS_ENDPOINT = "https://s3.amazonaws.com"
 AWS_HINTS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID")
 """Any of these says the store is meant to be AWS S3 itself when no endpoint is given."""
+DOWNLOAD_CHUNK_BYTES = 1 << 20
+"""How much of an object :meth:`S3Store.download_file` holds at a time."""
 TRANSIENT_CODES = frozenset(
     {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed", "ConditionalRequestConflict", "OperationAborted"}
 )
@@ -479,6 +482,65 @@ class S3Store:
             self._client.put_object(self.bucket, self._key(key), io.BytesIO(data), len(data))
         except Exception as exc:
             raise self._error("write of", key, exc) from None
+
+    def upload_file(self, key: str, path: Path) -> None:
+        """Write the file at ``path`` to ``key``, streamed (minio reads it a multipart part at a
+        time, 5 MiB, a few parts at once): a checkpoint file of gigabytes is never held whole in
+        memory. StoreError naming the file when it cannot be read."""
+        try:
+            with open(path, "rb") as source:
+                try:
+                    self._client.put_object(self.bucket, self._key(key), source, os.fstat(source.fileno()).st_size)
+                except OSError as exc:
+                    if "not enough data" in str(exc):  # minio's words for a file that shrank while it was read
+                        raise StoreError(f"cannot read {path}: it changed while it was uploaded") from None
+                    raise self._error("write of", key, exc) from None
+                except Exception as exc:
+                    raise self._error("write of", key, exc) from None
+        except StoreError:
+            raise
+        except OSError as exc:  # opening or closing the file
+            raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+
+    def download_file(self, key: str, path: Path) -> bool:
+        """Write the object at ``key`` to the file ``path``, streamed a MiB at a time (never held
+        whole in memory); False when there is no such object. StoreError naming the file when it
+        cannot be written."""
+        from minio.error import S3Error
+
+        try:
+            response = self._client.get_object(self.bucket, self._key(key))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                return False
+            raise self._error("read of", key, exc) from None
+        except Exception as exc:  # connection errors after minio's own retries
+            raise self._error("read of", key, exc) from None
+        try:
+            with open(path, "wb") as target:
+                for chunk in self._chunks(response, key):
+                    target.write(chunk)
+        except StoreError:
+            raise
+        except OSError as exc:  # the file: a full disk, a folder in its place
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+        finally:
+            response.close()
+            response.release_conn()
+        return True
+
+    def _chunks(self, response: urllib3.BaseHTTPResponse, key: str) -> Iterator[bytes]:
+        """The object's bytes, :data:`DOWNLOAD_CHUNK_BYTES` at a time; StoreError when the
+        connection drops or the object ends early while it is read."""
+        chunks = response.stream(DOWNLOAD_CHUNK_BYTES)
+        while True:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise self._error("read of", key, exc) from None
+            yield chunk
 
     def create(self, key: str, data: bytes) -> bool:
         """A conditional PUT (``If-None-Match: *``, honoured by AWS S3, SeaweedFS and MinIO
