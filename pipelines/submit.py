@@ -491,22 +491,41 @@ parameter_formatter.go): at each firing of a recurring run, and [[RunUUID]] and 
 when a run is created. Other text in [[ ]] it leaves as it is."""
 
 
+MACRO_FREE_LITERALS = {
+    "s3_endpoint": "the S3 endpoint must be literal, the one every step and trial reaches the store at (http://host:port or https://host)",
+    "store_secret": "the store's Secret must be named literally, the Secret of the run's namespace every step reads the store's credentials from",
+    "launcher_config": "the launcher config must be literal, the JSON every step builds the trials' launcher from, as checked here",
+}
+"""What a KFP macro in each run parameter that is no name of an experiment is told: a fresh
+experiment per run gives no new endpoint, Secret or launcher config."""
+
+
 def kfp_macro_problems(typed: Mapping[str, Any]) -> list[FieldError]:
-    """kfp-tune's run parameters holding a KFP macro, each at ``arguments.NAME``: KFP would send
-    the steps another text than kfp-tune checked and reports (a store that is new each night,
-    the experiment named after the date) while schedule says every run continues one
-    experiment; kfp-tune's way to a new experiment per run is fresh_experiment."""
+    """kfp-tune's run parameters holding a KFP macro, each at ``arguments.NAME`` (the CLI says
+    them at ``--param NAME``): KFP would send the steps another text than kfp-tune checked and
+    reports. For ``experiment_name`` and ``store_uri`` (the experiment named after the date, a
+    store new each night, while schedule says every run continues one experiment) the way to a
+    new experiment per run is fresh_experiment; any other must be literal (:data:`MACRO_FREE_LITERALS`)."""
     problems = []
     for name, value in typed.items():
         found = KFP_MACRO.search(value) if name in RUN_PARAMETERS and isinstance(value, str) else None
-        if found:
-            problems.append(FieldError(f"arguments.{name}", (
+        if not found:
+            continue
+        if name in ("experiment_name", "store_uri"):
+            said = (
                 f"holds {found.group()!r}, KFP's run macro: KFP fills it in at each firing of a recurring run (and [[RunUUID]], "
                 f"[[CurrentTime]] when a run is created), so the steps would get another {name} than the one checked here, and a "
                 f"recurring run that continues one experiment would tune another one each night; kfp-tune takes no KFP macros in its "
                 f"parameters: for a new experiment per run, schedule it with a fresh experiment per run (--fresh-experiment, "
                 f"fresh_experiment=True), each named <experiment_name>-<6 characters> and listed by kfp-tune list"
-            )))
+            )
+        else:
+            literal = MACRO_FREE_LITERALS.get(name, f"{name} must be literal")
+            said = (
+                f"holds {found.group()!r}, KFP's run macro, which KFP fills in when a run is created or a recurring run fires, "
+                f"after kfp-tune has checked it: {literal}"
+            )
+        problems.append(FieldError(f"arguments.{name}", said))
     return problems
 
 

@@ -1729,21 +1729,12 @@ def _check_host(host: str | None) -> None:
 
 
 def _refuse_kfp_macros(params: Mapping[str, Any]) -> None:
-    """A KFP run macro in a ``--param`` refused as one, before the checks of what the text says:
-    the rule submit() applies (:func:`kfp_tune.pipelines.submit.kfp_macro_problems`), its
-    ``s3_endpoint`` said as an endpoint's, which no other check would call a macro."""
-    from kfp_tune.pipelines.submit import KFP_MACRO, kfp_macro_problems
+    """A KFP run macro in a ``--param`` refused as one, before the checks of what the text says,
+    by the rule submit() applies (:func:`kfp_tune.pipelines.submit.kfp_macro_problems`), which
+    words it for each parameter."""
+    from kfp_tune.pipelines.submit import kfp_macro_problems
 
-    problems = []
-    for error in kfp_macro_problems(params):
-        name = error.path.removeprefix("arguments.")
-        found = KFP_MACRO.search(str(params[name])) if name == "s3_endpoint" else None
-        if found:
-            problems.append(f"--param s3_endpoint: holds {found.group()!r}, KFP's run macro, which KFP fills in when a run is created "
-                            "or a recurring run fires, after kfp-tune has checked it: the S3 endpoint must be literal, the one every "
-                            "step and trial reaches the store at (http://host:port or https://host)")
-        else:
-            problems.append(f"--param {name}: {error.message}")
+    problems = [f"--param {e.path.removeprefix('arguments.')}: {e.message}" for e in kfp_macro_problems(params)]
     if problems:
         raise UsageError("; ".join(problems))
 

@@ -91,7 +91,6 @@ def test_a_five_field_cron_whose_six_field_form_is_refused_offers_nothing():
         ("store_uri=s3://mlpipeline/kfp-tune/[[ScheduledTime.20060102]]", "[[ScheduledTime.20060102]]"),
         ("store_uri=s3://mlpipeline/kfp-tune/[[Index]]", "[[Index]]"),
         ("experiment_name=d-{{$.scheduledTime.strftime('%Y%m%d')}}", "{{$.scheduledTime.strftime('%Y%m%d')}}"),
-        ("store_secret=s3-[[RunUUID]]", "[[RunUUID]]"),
     ],
 )
 def test_kfp_s_run_macros_in_kfp_tune_s_parameters_are_refused(fake_kfp_host, capsys, param, macro):
@@ -99,7 +98,8 @@ def test_kfp_s_run_macros_in_kfp_tune_s_parameters_are_refused(fake_kfp_host, ca
     into a recurring run's parameters at each firing: in experiment_name it was refused as no
     name without a word of why; in store_uri it was accepted, said 'every run continues the same
     experiment', and each firing tuned a fresh experiment in a store of its own. Refused, naming
-    the parameter and the macro, pointing to --fresh-experiment."""
+    the parameter and the macro, pointing to --fresh-experiment. (store_secret, s3_endpoint and
+    launcher_config are told to be literal: tests/pipelines/test_s3_endpoint_macro.py.)"""
     from kfp_tune.cli import main
 
     assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "0 0 2 * * *", "--param", param]) == 2
