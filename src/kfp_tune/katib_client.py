@@ -19,7 +19,8 @@ has no kube context to take Katib's default from, and Katib's examples all name 
 are Katib's kinds: what Katib's API server would refuse (a name that is not there or not valid,
 an edit its webhook refuses, an experiment a run drives) is a RuntimeError, as Katib's SDK
 raises, and keeps kfp-tune's own class too. What is not supported raises NotImplementedError
-naming what to use instead: ``tune``'s LLM fine-tuning arguments, suggestions (kfp-tune has no
+naming what to use instead: ``tune``'s LLM fine-tuning arguments and distributed trials
+(``resources_per_trial=TrainerResources(...)``), suggestions (kfp-tune has no
 Suggestion objects: the algorithm runs in the pipeline's steps), and following a log
 (``follow=True``). ``timeout`` / ``apiserver_timeout`` arguments that bound a single API call
 are accepted and unused: the store is read directly.
@@ -407,6 +408,73 @@ def print_experiment_status(experiment: KatibModel) -> None:
     print(f"Experiment conditions:\n {status.conditions}")
 
 
+def _given_experiment(experiment: Any) -> KatibModel:
+    """An ``experiment=`` argument as a :class:`KatibModel`: one read here as it is, a dict, or
+    Katib's own ``V1beta1Experiment`` (the type Katib's SDK gives the argument) through its
+    ``openapi_types`` / ``attribute_map``, as :meth:`KatibClient.create_experiment` reads it."""
+    if isinstance(experiment, KatibModel):
+        return experiment
+    document = _document(experiment)
+    if not isinstance(document, Mapping):
+        raise TypeError(f"KatibClient: experiment: expected a V1beta1Experiment (Katib's model, or one this client read) or its dict, "
+                        f"got {shown(experiment)}")
+    return KatibModel(document, "V1beta1Experiment")
+
+
+KATIB_TOKEN_HINT = (
+    "make the client with KatibClient(kfp_client=kfp.Client(host=URL, existing_token=TOKEN), store=...), the token read from a file "
+    "rather than written in the notebook"
+)
+"""Where a token for the KFP API goes for a :class:`KatibClient` (in place of ``TOKEN_HINT``'s
+``client=``, which kfp_tune.tune takes and KatibClient's methods do not)."""
+
+
+def as_katib_clients(refusal: Exception, method: str) -> str:
+    """A ``tune(host=)`` refusal (:class:`kfp_tune.remote.RemoteArgumentError`) worded for
+    ``KatibClient.<method>``: the caller named as the user called it, and a token's place as a
+    KatibClient takes it (``kfp_client=``)."""
+    from kfp_tune.pipelines.submit import TOKEN_HINT
+
+    text = str(refusal).removeprefix("tune(): ")
+    text = text.replace(TOKEN_HINT, KATIB_TOKEN_HINT).replace("pass host= instead, or client=kfp.Client(", "pass host= instead, or kfp_client=kfp.Client(")
+    return f"KatibClient.{method}: {text}"
+
+
+def refuse_trainer_resources(resources_per_trial: Any) -> None:
+    """Katib's distributed ``tune()`` (``resources_per_trial=TrainerResources(num_workers, ...)``)
+    makes each trial a PyTorchJob of ``num_workers`` x ``num_procs_per_worker`` processes run
+    by ``torchrun``: it changes what the function runs as, not only its resources. kfp-tune's
+    function trials are one process (a Job's pod, or this process): NotImplementedError up front,
+    with or without a host, naming what to use instead."""
+    if resources_per_trial is None or isinstance(resources_per_trial, Mapping):
+        return
+    if type(resources_per_trial).__name__ == "TrainerResources" or all(
+            hasattr(resources_per_trial, a) for a in ("num_workers", "num_procs_per_worker", "resources_per_worker")):
+        raise NotImplementedError(
+            "KatibClient.tune: resources_per_trial: a TrainerResources (Katib's distributed tune(), each trial a PyTorchJob of "
+            "num_workers x num_procs_per_worker processes) is not supported: kfp-tune runs a function's trial as one process. For "
+            "distributed trials give create_experiment an experiment whose trialTemplate is a PyTorchJob (kubeflow.org/v1) running "
+            "your training script, sent to Kubeflow (KatibClient(host=...)); for one process per trial pass resources_per_trial as a "
+            "dict such as {'cpu': '2', 'memory': '4Gi', 'gpu': 1}"
+        )
+
+
+def _refuse_function_experiment(document: Any) -> None:
+    """An experiment ``tune()`` made (its template kfp-tune's record of the call, kind
+    ``PythonFunction``: a copy of :meth:`KatibClient.get_experiment`'s, or its YAML) holds no
+    function, so it cannot be created from its spec: refused naming it as one, and the call that
+    runs it, before the local runner's words about an image's entrypoint."""
+    from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND
+    from kfp_tune.launchers.local import missing_command
+
+    spec = document.get("spec") if isinstance(document, Mapping) else None
+    template = spec.get("trialTemplate") if isinstance(spec, Mapping) else None
+    trial_spec = template.get("trialSpec") if isinstance(template, Mapping) else None
+    if isinstance(trial_spec, Mapping) and trial_spec.get("kind") == FUNCTION_TRIAL_KIND:
+        container = template.get("primaryContainerName") if isinstance(template, Mapping) else None
+        raise InputError(f"create_experiment: spec.trialTemplate.trialSpec: {missing_command(str(container), FUNCTION_TRIAL_KIND)}")
+
+
 def _katib_name(name: Any, method: str, argument: str = "name") -> str:
     """A name a method sends to Katib's API server: one that is not a str (``None``) is
     refused there, and Katib's SDK raises that refusal as a RuntimeError (``Failed to get
@@ -484,7 +552,14 @@ class KatibClient:
             only name it to the run: it is opened (and its endpoint, ``KFP_TUNE_S3_ENDPOINT``,
             needed) when a method reads it here (get_experiment, list, wait, ...).
         host: the KFP API's URL (default ``$KF_PIPELINES_ENDPOINT``): where :meth:`tune` and
-            :meth:`create_experiment` send an experiment; without one it runs in this process.
+            :meth:`create_experiment` send an experiment; without one (and without
+            ``kfp_client``) it runs in this process.
+        kfp_client: a ``kfp.Client`` of your own, for a KFP API that needs authentication
+            (Katib's client has none: its calls go to the Kubernetes API):
+            ``KatibClient(kfp_client=kfp.Client(host=URL, existing_token=TOKEN), store=...)``, as
+            ``kfp_tune.tune(client=...)``. :meth:`tune` and :meth:`create_experiment` send through
+            it, as with a host; ``host`` is then needed only for the links in messages. A token
+            does not belong in ``host`` (refused: it is repeated in messages).
     """
 
     def __init__(
@@ -495,12 +570,20 @@ class KatibClient:
         namespace: str | None = None,
         store: str | os.PathLike[str] | Any = None,
         host: str | None = None,
+        kfp_client: Any = None,
     ):
         self.namespace = namespace or katib_default_namespace()
         """Katib's client's attribute: the namespace given, else Katib's default."""
         self._given_namespace = namespace  # where a host's run and a pod lookup go: the run's own namespace when None
         self.host = host
         """The KFP API's URL: where :meth:`tune` sends a function's trials (else they run here)."""
+        if kfp_client is not None:
+            from kfp_tune.remote import is_kfp_client
+
+            if not is_kfp_client(kfp_client):
+                raise TypeError(f"KatibClient(): kfp_client: expected a kfp.Client, such as kfp.Client(host=URL, existing_token=TOKEN), "
+                                f"got {type(kfp_client).__name__}{' (for the URL pass host=)' if isinstance(kfp_client, str) else ''}")
+        self._kfp_client = kfp_client
         self._kubernetes_factory: Callable[[], Any] | None = None
         if config_file or context or client_configuration is not None:
 
@@ -515,7 +598,7 @@ class KatibClient:
             self._kubernetes_factory = kubernetes_client
         self._store = store
         self._client: Client | None = None
-        self._unopened_store = _sent_store_uri(store) if self._host() is not None else None
+        self._unopened_store = _sent_store_uri(store) if self._on_kubeflow() else None
         if self._unopened_store is None:
             self._open()
 
@@ -551,6 +634,11 @@ class KatibClient:
 
     def _host(self) -> str | None:
         return self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
+
+    def _on_kubeflow(self) -> bool:
+        """Whether :meth:`tune` and :meth:`create_experiment` send the experiment to Kubeflow (a
+        host, or a ``kfp_client``), rather than run it in this process."""
+        return self._host() is not None or self._kfp_client is not None
 
     def _selected_namespace(self, namespace: str | None) -> str | None:
         """The namespace a call selects by, as Katib's ``namespace or self.namespace``: the
@@ -608,9 +696,17 @@ class KatibClient:
             experiment: a ``V1beta1Experiment`` model (Katib's SDK), a dict, Katib YAML (text
                 or a file's path) or a :class:`kfp_tune.Experiment`. ``metadata.generateName``
                 without a name gets a random suffix, as from Katib's API server.
-            namespace: where its trials run on Kubeflow.
+            namespace: where its trials run on Kubeflow (else the client's, else the run's
+                own). One that is not the experiment's ``metadata.namespace`` is refused, as
+                Kubernetes refuses such a create ("Failed to create Katib Experiment:
+                team-b/NAME", a RuntimeError), before anything is made; without a namespace
+                the experiment takes the call's, or the client's.
 
-        With a KFP host (``KatibClient(host=...)`` or ``$KF_PIPELINES_ENDPOINT``) it is sent as a
+        An experiment :meth:`tune` made (its template kfp-tune's record of the call, kind
+        ``PythonFunction``) holds no function, so a copy of it is refused naming it as such and
+        the ``tune(name=..., objective=...)`` call that runs or extends it.
+
+        With a KFP host (``KatibClient(host=...)``, ``$KF_PIPELINES_ENDPOINT`` or a ``kfp_client``) it is sent as a
         Kubeflow Pipelines run (``kfp-tune submit``) and this returns once sent, as Katib's
         returns once the resource exists; the store must then be an ``s3://`` one the cluster
         reaches, and is not read here: a name it already holds is resumed by the run, where
@@ -641,11 +737,21 @@ class KatibClient:
                 if not metadata.get("generateName"):
                     raise ValueError("Experiment must have a name or generateName")
                 document = {**document, "metadata": {**metadata, "name": f"{metadata['generateName']}{os.urandom(4).hex()[:5]}"}}
+            asked = self._selected_namespace(namespace)
+            held = metadata.get("namespace")
+            if asked is not None and held and held != asked:  # Kubernetes refuses it (400), before anything is made
+                raise InvalidRequestError(
+                    f"Failed to create Katib Experiment: {asked}/{document['metadata']['name']}: the namespace of the provided object "
+                    f"(metadata.namespace {held!r}) does not match the namespace sent on the request ({asked!r}), and Kubernetes refuses "
+                    f"such a create: give namespace={held!r}, or set metadata.namespace to {asked!r} (or leave it out)"
+                )
+            _refuse_function_experiment(document)
             host = self._host()
-            if host is None and not metadata.get("namespace"):  # Katib's API server gives it the request's namespace
+            here = not self._on_kubeflow()
+            if here and not metadata.get("namespace"):  # Katib's API server gives it the request's namespace
                 document = {**document, "metadata": {**document["metadata"], "namespace": namespace or self.namespace}}
             loaded = load_experiment(document)
-            if host is None and self.client.store.get(ExperimentRecords(self.client.store, loaded.name).experiment_key()) is not None:
+            if here and self.client.store.get(ExperimentRecords(self.client.store, loaded.name).experiment_key()) is not None:
                 held = _namespace_held(self.client.get_experiment(loaded.name))
                 given = loaded.metadata.namespace or katib_default_namespace()
                 if held is not None and held != given:
@@ -659,16 +765,16 @@ class KatibClient:
                     "second one of the same name: delete_experiment it first, or give another metadata.name (kfp-tune run of the same "
                     "name resumes it instead)"
                 )
-            if host is not None:
+            if not here:
                 from kfp_tune.api import read_result
                 from kfp_tune.remote import RemoteArgumentError, submit_experiment
 
                 self._check_cluster_store("create_experiment")
                 try:
                     submit_experiment(loaded, host=host, namespace=namespace or self._given_namespace or loaded.metadata.namespace, store=self._store_uri(),
-                                      reader=read_result)
+                                      client=self._kfp_client, reader=read_result)
                 except RemoteArgumentError as exc:  # worded for tune(host=), whose arguments these are not
-                    raise InvalidRequestError(f"KatibClient.create_experiment: {str(exc).removeprefix('tune(): ')}") from None
+                    raise InvalidRequestError(as_katib_clients(exc, "create_experiment")) from None
                 return
             from kfp_tune.inline_runner import run_inline
             from kfp_tune.launchers import check_experiment, launcher_from_config
@@ -717,7 +823,7 @@ class KatibClient:
         ``'${trialParameters.lr}'`` into its call, and each fixed value as given (an int stays an
         int); ``kfp_tune.tune`` gives the searched values typed.
 
-        With a KFP host (``KatibClient(host=...)`` or ``$KF_PIPELINES_ENDPOINT``) the trials run
+        With a KFP host (``KatibClient(host=...)``, ``$KF_PIPELINES_ENDPOINT`` or a ``kfp_client``) the trials run
         on Kubeflow as :func:`kfp_tune.tune` with ``host`` runs them, and it returns once the
         run is sent, as Katib's returns once the Experiment is created; ``base_image``,
         ``resources_per_trial``, ``env_per_trial``, ``packages_to_install``, ``pip_index_urls``,
@@ -736,7 +842,10 @@ class KatibClient:
 
         Raises:
             NotImplementedError: Katib's LLM fine-tuning arguments (model, dataset and trainer
-                providers), or a collector other than StdOut and Push.
+                providers), a collector other than StdOut and Push, or ``resources_per_trial``
+                a ``TrainerResources`` (Katib's distributed trials, each a PyTorchJob: give
+                :meth:`create_experiment` a PyTorchJob trial template instead), with or without
+                a host.
             ValueError, TypeError: an argument that cannot be used, naming it (before anything
                 runs); no ``name`` (None or "": TuneRefusedError, as Katib's "Please specify name
                 for the Experiment.").
@@ -767,14 +876,16 @@ class KatibClient:
         if collector not in FUNCTION_COLLECTORS:
             raise NotImplementedError(f"KatibClient.tune: metrics_collector_config kind {collector!r}: a function's trials report through "
                                       "stdout or by returning their metrics (StdOut), or with kfp_tune.report_metrics (Push)")
+        refuse_trainer_resources(resources_per_trial)
         settings = _settings(algorithm_settings)
         host = self._host()
+        here = not self._on_kubeflow()
         cluster = {
             "base_image": base_image, "env_per_trial": env_per_trial, "resources_per_trial": resources_per_trial,
             "packages_to_install": packages_to_install, "pip_index_urls": pip_index_urls, "retain_trials": retain_trials or None,
             "trial_active_deadline_seconds": trial_active_deadline_seconds,
         }
-        if host is None:
+        if here:
             given = [key for key, value in cluster.items() if value is not None]
             ignored = [key for key in given if key in _IGNORED_IN_PROCESS]
             if ignored:  # Katib's getting-started call passes resources_per_trial: it runs here, without them
@@ -797,15 +908,20 @@ class KatibClient:
         _refuse_as_katibs_webhook(parameters, algorithm_name, objective_goal)
         defaulted = {"spec.parallelTrialCount": DEFAULT_PARALLEL_TRIAL_COUNT} if parallel_trial_count is None else {}
         with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters, defaulted, settings):
-            if host is None:
+            if here:
                 tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True,  # the namespace recorded as Katib's would be; here a trial's report_metrics calls and its prints are both read
                           check_experiment=refuse_endless_tune if max_trial_count is None else None, caller=KATIB_CLIENT_TUNE)
                 return
             # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
             # metricsCollectorSpec, and a Push trial's reports are read, not its output
             self._check_cluster_store("tune")
-            submit_tuning({**arguments, **cluster, "host": host, "namespace": namespace or self._given_namespace, "metrics_collector": collector,
-                           "searched_as_text": True})
+            from kfp_tune.remote import RemoteArgumentError
+
+            try:
+                submit_tuning({**arguments, **cluster, "host": host, "client": self._kfp_client, "namespace": namespace or self._given_namespace,
+                               "metrics_collector": collector, "searched_as_text": True})
+            except RemoteArgumentError as exc:  # worded for kfp_tune.tune, whose client= this method does not take
+                raise RemoteArgumentError(as_katib_clients(exc, "tune")) from None
 
     def get_experiment(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibModel:
         """The experiment as Katib's ``V1beta1Experiment``: metadata (``uid``,
@@ -835,36 +951,37 @@ class KatibClient:
             return [KatibModel(e, "V1beta1Experiment") for e in self.client.list_experiments() if _in_namespace(e, asked)]
 
     def get_experiment_conditions(
-        self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT
+        self, name: str, namespace: str | None = None, experiment: Any = None, timeout: int = DEFAULT_TIMEOUT
     ) -> list[KatibModel]:
         """The experiment's ``status.conditions`` (``V1beta1ExperimentCondition``: type, status,
         reason, message, times), of ``experiment`` when given, else read."""
-        experiment = experiment if experiment is not None else self._experiment(name, "get_experiment_conditions", namespace)
+        experiment = _given_experiment(experiment) if experiment is not None else self._experiment(name, "get_experiment_conditions", namespace)
         status = experiment.get("status") or {}
         return [c if isinstance(c, KatibModel) else KatibModel(c, "V1beta1ExperimentCondition") for c in status.get("conditions") or []]
 
-    def _is(self, condition: str, name: str, experiment: KatibObject | None, namespace: str | None) -> bool:
-        return has_condition(experiment if experiment is not None else self._experiment(name, f"is_experiment_{condition.lower()}", namespace), condition)
+    def _is(self, condition: str, name: str, experiment: Any, namespace: str | None) -> bool:
+        given = _given_experiment(experiment) if experiment is not None else None
+        return has_condition(given if given is not None else self._experiment(name, f"is_experiment_{condition.lower()}", namespace), condition)
 
-    def is_experiment_created(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+    def is_experiment_created(self, name: str, namespace: str | None = None, experiment: Any = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Created condition (RuntimeError if it is not there)."""
         return self._is(ExperimentPhase.CREATED.value, name, experiment, namespace)
 
-    def is_experiment_running(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+    def is_experiment_running(self, name: str, namespace: str | None = None, experiment: Any = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Running condition: a run drives it, or it waits for
         the next one (a run out of rounds, interrupted, or a budget raised)."""
         return self._is(ExperimentPhase.RUNNING.value, name, experiment, namespace)
 
-    def is_experiment_restarting(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+    def is_experiment_restarting(self, name: str, namespace: str | None = None, experiment: Any = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Restarting condition (a completed one whose budget
         was raised; kept once set, as Katib keeps it)."""
         return self._is(ExperimentPhase.RESTARTING.value, name, experiment, namespace)
 
-    def is_experiment_succeeded(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+    def is_experiment_succeeded(self, name: str, namespace: str | None = None, experiment: Any = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Succeeded condition."""
         return self._is(ExperimentPhase.SUCCEEDED.value, name, experiment, namespace)
 
-    def is_experiment_failed(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+    def is_experiment_failed(self, name: str, namespace: str | None = None, experiment: Any = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Failed condition."""
         return self._is(ExperimentPhase.FAILED.value, name, experiment, namespace)
 
@@ -902,7 +1019,7 @@ class KatibClient:
                 raise ValueError(f"{where}: expected_condition must be one of {', '.join(CONDITIONS)}, got {shown(expected_condition)}")
             limit = checked_seconds(where, "timeout", timeout, positive=False)
             interval = checked_seconds(where, "polling_interval", polling_interval, positive=True)
-            if self._host() is None:
+            if not self._on_kubeflow():
                 self._experiment(name, where, namespace)  # not there: nothing in this process writes it while this waits
             polls = round(limit / interval)  # Katib: for _ in range(round(timeout / polling_interval))
             if polls == 0:
@@ -936,8 +1053,16 @@ class KatibClient:
         reaching maxTrialCount under resumePolicy LongRunning or FromVolume). It is then
         Restarting, and without a host nothing drives it in the background as Katib's
         controller does: it waits (``wait_for_experiment_condition`` times out) until a run
-        resumes it: ``kfp-tune run`` of its stored spec (``get_experiment(name).to_dict()``
-        written as YAML).
+        resumes it: ``kfp-tune run`` of its stored spec, written by
+        :func:`kfp_tune.core.template.kubernetes_yaml` (``yaml.safe_dump`` leaves a text such as
+        ``y``, ``n`` or ``1e-3`` unquoted, which kubectl and kfp-tune read as a boolean or a
+        number)::
+
+            from kfp_tune.core.template import kubernetes_yaml
+            spec = {k: v for k, v in client.get_experiment(name).to_dict().items() if k != "status"}
+            Path("exp.yaml").write_text(kubernetes_yaml(spec))   # then: kfp-tune run exp.yaml
+
+        One :meth:`tune` made is resumed by the same ``tune(name=..., objective=...)`` call instead.
 
         Raises:
             ValueError: no budget given (as Katib's SDK).

@@ -331,6 +331,13 @@ def trial_resources(resources: Any) -> dict[str, dict[str, str]]:
     V1ResourceRequirements or its dict (``limits`` / ``requests``)."""
     if resources is None:
         return {}
+    if not isinstance(resources, Mapping) and all(hasattr(resources, a) for a in ("num_workers", "num_procs_per_worker", "resources_per_worker")):
+        raise NotImplementedError(
+            "tune(): resources_per_trial: a TrainerResources (Katib's distributed tune(), each trial a PyTorchJob of num_workers x "
+            "num_procs_per_worker processes) is not supported: a function's trial runs as one process. For distributed trials submit "
+            "an experiment whose trialTemplate is a PyTorchJob (kubeflow.org/v1) running your training script (kfp-tune submit, or "
+            "KatibClient(host=...).create_experiment); for one process per trial pass a dict such as {'cpu': '2', 'memory': '4Gi', 'gpu': 1}"
+        )
     if hasattr(resources, "to_dict") and not isinstance(resources, Mapping):
         resources = {k: v for k, v in resources.to_dict().items() if v is not None}
     if not isinstance(resources, Mapping):
@@ -700,6 +707,11 @@ class RemoteTuning:
 
 _CLIENT_METHODS = ("create_run_from_pipeline_package", "get_run", "wait_for_run_completion")
 """What the handle calls on a ``client=``: kfp.Client's methods."""
+
+
+def is_kfp_client(client: Any) -> bool:
+    """Whether ``client`` has the kfp.Client methods the handle calls (:data:`_CLIENT_METHODS`)."""
+    return not isinstance(client, str) and all(callable(getattr(client, method, None)) for method in _CLIENT_METHODS)
 
 
 def _refuse_call(argument: str, message: str) -> RemoteArgumentError:

@@ -306,12 +306,16 @@ def katib_status(document: dict[str, Any]) -> dict[str, Any]:
     """A :func:`status_document` as ``kubectl get experiment -o json`` shows ``.status``: only
     Katib's fields, and, as Katib's ``omitempty`` does, none that is empty or zero (the stored
     document also keeps ``phase``, ``reason``, ``message`` and the best trial's metrics, which
-    kfp-tune's own readers use)."""
+    kfp-tune's own readers use). ``currentOptimalTrial`` and its ``observation`` are Go structs,
+    which ``omitempty`` never drops: before a trial ranks it is ``{"observation": {}}``, as
+    Katib's, so that ``status.current_optimal_trial.best_trial_name`` reads None, not fails."""
     shown: dict[str, Any] = {}
     for name in KATIB_STATUS_FIELDS:
         value = document.get(name)
-        if name == "currentOptimalTrial" and isinstance(value, dict):
-            value = {k: value[k] for k in _OPTIMAL_TRIAL_FIELDS if value.get(k)}
+        if name == "currentOptimalTrial":
+            given = value if isinstance(value, dict) else {}
+            value = {k: given[k] for k in _OPTIMAL_TRIAL_FIELDS if given.get(k)}
+            value["observation"] = value.get("observation") or {}
         if value in (None, "", 0, [], {}):
             continue
         shown[name] = value

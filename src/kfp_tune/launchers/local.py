@@ -118,6 +118,7 @@ from kfp_tune.core.validation import TRAINJOB_CONTAINER, env_name_problem
 from kfp_tune.core.vocabulary import (
     EARLY_STOP_MESSAGE,
     EARLY_STOP_REASON,
+    FUNCTION_TRIAL_KIND,
     KATIB_TRIAL_VARIABLE,
     STORE_VARIABLE,
     CollectorKind,
@@ -344,8 +345,17 @@ def _gpus_of(trial: TrialRun) -> int:
     return gpus_asked(runs[1] if runs is not None else primary_container(trial.manifest, trial.primary_container))
 
 
-def missing_command(container: str) -> str:
-    """Why a container without ``command`` cannot run here."""
+def missing_command(container: str, kind: Any = None) -> str:
+    """Why a container without ``command`` cannot run here. ``kind``: the trial template's; a
+    ``tune()`` function experiment's (:data:`FUNCTION_TRIAL_KIND`, kfp-tune's record of the
+    call: its container has no command or image, and the function is not stored) is named as
+    one, with the call that runs it, not as an image whose entrypoint is not known."""
+    if kind == FUNCTION_TRIAL_KIND:
+        return (f"kind {FUNCTION_TRIAL_KIND} is kfp-tune's record of a tune() function experiment (made by kfp_tune.tune or "
+                "KatibClient.tune): the function is not stored with it, so the experiment cannot be run or created from its spec "
+                "(a copy of get_experiment's, or its YAML). Call tune(name=..., objective=...) with the function: its name resumes an "
+                "unfinished experiment (a larger max_trial_count runs more trials), another name starts a new one; or give a "
+                "trialTemplate of your own whose container's command runs the code (a batch/v1 Job)")
     return (f"container {container!r} has no command: on a cluster it runs its image's entrypoint (with args as its arguments), "
             "which is not known here; running locally needs command, the entrypoint's words")
 
