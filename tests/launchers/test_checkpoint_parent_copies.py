@@ -249,11 +249,6 @@ def test_s3_checkpoint_files_are_streamed_not_held_in_memory(s3_store, tmp_path,
 
 
 @pytest.mark.s3
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run's S3 store is a RetryingStore (stores/retry.py), which does not forward upload_file / download_file yet: "
-    "the checkpoint then falls back to the Store interface's bytes get/put",
-)
 def test_the_runs_retrying_s3_store_streams_checkpoint_files_too(s3_store, tmp_path):
     from kfp_tune.stores.retry import RetryingStore
 

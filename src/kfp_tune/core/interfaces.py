@@ -31,6 +31,8 @@ from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.vocabulary import LaunchPhase
 
 if TYPE_CHECKING:  # records and state are built on these interfaces; only their types are needed
+    from pathlib import Path
+
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.core.spec import Experiment
     from kfp_tune.core.state import TrialState
@@ -67,6 +69,22 @@ class Store(Protocol):
     def delete(self, keys: Sequence[str]) -> None:
         """Remove these keys; a key that is not there is no error. Only deleting an experiment
         (``kfp-tune delete``) removes records: nothing in a run does."""
+        ...
+
+
+@runtime_checkable
+class Streaming(Store, Protocol):
+    """A store that moves a file's bytes to or from an object a part at a time, never holding the
+    whole file in memory: what a checkpoint folder of gigabytes is kept and copied through
+    (:mod:`kfp_tune.launchers.checkpoints`). Optional: any other store is given each file's bytes
+    whole through ``get`` / ``put``."""
+
+    def upload_file(self, key: str, path: Path) -> None:
+        """Write the file at ``path`` to ``key`` (as ``put`` would, whole or not at all)."""
+        ...
+
+    def download_file(self, key: str, path: Path) -> bool:
+        """Write the object at ``key`` to the file ``path``; False when there is no such key."""
         ...
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from kfp_tune.core.checkpoints import PARENT_LABEL, STORE_FOLDER
 from kfp_tune.core.errors import StoreError
+from kfp_tune.core.interfaces import Streaming
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.stores.local import LocalStore
 
@@ -163,11 +164,11 @@ class TrialFolder:
         layout = self._layout(self.parent)
         if not keys and layout is None:
             raise missing_parent(self.parent, f"{store.uri}/{parent_prefix}")
-        download = getattr(store, "download_file", None)  # an S3 store's: streamed (the Store interface has bytes only)
+        download = store.download_file if isinstance(store, Streaming) else None  # an S3 store's, or its retries': a part at a time
         for key in keys:
             target = self.path / key[len(parent_prefix):]
             target.parent.mkdir(parents=True, exist_ok=True)
-            if callable(download):
+            if download is not None:
                 download(key, target)  # False: gone since it was listed
                 continue
             data = store.get(key)
@@ -212,7 +213,7 @@ class TrialFolder:
             return 0
         prefix = store_prefix(self.records, self.trial)
         store = self.records.store
-        upload = getattr(store, "upload_file", None)  # an S3 store's: streamed (the Store interface has bytes only)
+        upload = store.upload_file if isinstance(store, Streaming) else None  # an S3 store's, or its retries': a part at a time
         count, folders, links = 0, list[str](), dict[str, str]()
         try:
             found = list(_walk(self.path))
@@ -227,7 +228,7 @@ class TrialFolder:
                     links[relative] = os.readlink(path)
                 except OSError as exc:
                     raise StoreError(f"cannot read checkpoint link {path}: {exc.strerror}") from None
-            elif callable(upload):
+            elif upload is not None:
                 upload(prefix + relative, path)
                 count += 1
             else:

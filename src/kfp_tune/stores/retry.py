@@ -53,10 +53,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from kfp_tune.core.errors import StoreError
-from kfp_tune.core.interfaces import Store
+from kfp_tune.core.interfaces import Store, Streaming
 from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE
 
 T = TypeVar("T")
@@ -373,6 +374,34 @@ class RetryingStore:
             return created
 
         return self._retry("write", f"create of {key}", attempt)  # a write as a put is: a full disk refuses both
+
+    def upload_file(self, key: str, path: Path) -> None:
+        """The inner store's streamed upload when it has one (:class:`~kfp_tune.core.interfaces.Streaming`),
+        retried as a write; else the file's bytes through ``put``."""
+        inner = self.inner
+        if isinstance(inner, Streaming):
+            self._retry("write", f"write of {key}", lambda: inner.upload_file(key, path))
+            return
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+        self.put(key, data)
+
+    def download_file(self, key: str, path: Path) -> bool:
+        """The inner store's streamed download when it has one, retried as a read (each attempt
+        writes the file afresh); else the object's bytes through ``get``."""
+        inner = self.inner
+        if isinstance(inner, Streaming):
+            return self._retry("read", f"read of {key}", lambda: inner.download_file(key, path))
+        data = self.get(key)
+        if data is None:
+            return False
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror}") from None
+        return True
 
 
 def unretried(store: Store) -> Store:
