@@ -95,7 +95,7 @@ def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
                 "submit, with the Kubernetes launcher)"
             )
         if not container.get("command"):
-            raise ValueError(f"spec.trialTemplate.trialSpec: {missing_command(template.primary_container_name)}")
+            raise ValueError(f"spec.trialTemplate.trialSpec: {missing_command(template.primary_container_name, template.trial_spec.get('kind'))}")
     kind = experiment.spec.collector_kind
     if isinstance(launcher, LocalLauncher) and kind == CollectorKind.CUSTOM.value:
         from kfp_tune.collectors.custom import collector_spec, custom_container, missing_custom_command
