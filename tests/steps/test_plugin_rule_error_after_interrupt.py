@@ -9,11 +9,12 @@ from __future__ import annotations
 import pytest
 
 from conftest import quadratic_experiment
-from kfp_tune import steps
+from kfp_tune import Client, steps
 from kfp_tune.collectors.running import EarlyStoppingRuleError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView, load_state
 from kfp_tune.core.trials import TrialRun
 from kfp_tune.core.vocabulary import TrialStatus
@@ -50,6 +51,30 @@ def test_an_ended_trial_keeps_its_end_unless_the_interrupt_recorded_it_killed_fi
     trial = load_state(records).trial(name)
     if interrupt_first:
         assert trial.status == TrialStatus.KILLED and trial.given_back, trial
-        assert not records.store.get(records.log_key(name, "main")) is not None, "the let-go trial's log was written after the interrupt's Killed"
+        assert records.store.get(records.log_key(name, "main")) is None, "the let-go trial's log was written after the interrupt's Killed"
     else:
         assert trial.status == TrialStatus.SUCCEEDED and load_state(records).objective_value(trial) == 0.5, trial
+
+
+class _RuleRaisesAfterTheExperimentWasMadeAgain(Launcher):
+    """A trial the rule was judging while it ran, whose experiment was deleted and made again
+    under its name (another uid) before the rule's error went up with what it had printed."""
+
+    def __init__(self, records: ExperimentRecords, experiment: Experiment) -> None:
+        self.records, self.experiment = records, experiment
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        Client(self.records.store).delete_experiment(self.experiment.name, confirm=True)
+        steps.suggest(self.records, "r0", 1, self.experiment)  # another experiment of the name
+        error = EarlyStoppingRuleError("rule 'counting-stop' raised: my bug")
+        error.logs = {"main": "still running output\n"}
+        raise error
+
+
+def test_a_running_trials_output_is_not_kept_in_an_experiment_made_again_under_its_name(tmp_path) -> None:
+    experiment = load_experiment(quadratic_experiment(**{"metadata.name": "ended", "spec.maxTrialCount": 2, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}))
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), experiment.name)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    with pytest.raises(EarlyStoppingRuleError):
+        steps.launch_trial(records, _RuleRaisesAfterTheExperimentWasMadeAgain(records, experiment), name)
+    assert records.store.get(records.log_key(name, "main")) is None, "the old trial's log landed in the experiment made again"

@@ -408,7 +408,8 @@ def _close_for_machinery(view: ExperimentView, name: str, error: TrialMachineryF
     if ended_before is not None:
         _keep_ended_outcome(view, name, ended_before, error, interrupted)
         return
-    _keep_logs(view.records, name, error.logs)
+    if error.logs and not _experiment_replaced(view):  # as an interrupt keeps a stopped trial's: in the experiment it ran for
+        _keep_logs(view.records, name, error.logs)
     give_back_machinery(view, name, error)
 
 
