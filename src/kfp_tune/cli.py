@@ -1471,34 +1471,21 @@ def cmd_compile(args: argparse.Namespace) -> int:
     trials_note = compiled_trials_namespace_note(experiment, launcher_config)
     if trials_note:  # submit and schedule say it for the namespace they send to; an upload in the KFP UI hears it here
         print(f"note: {trials_note}", file=sys.stderr)
-    for note in _plugins_the_image_needs(experiment):
-        print(f"note: {note}", file=sys.stderr)
+    _note_plugins_the_image_needs(experiment, args.store or DEFAULT_CLUSTER_STORE)
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
 
 
-def _plugins_the_image_needs(experiment: Experiment) -> list[str]:
-    """The experiment's algorithm and early-stopping rule that a plug-in of this process brings:
-    the compiled pipeline's steps run in its image, which refuses a new name without the plug-in,
-    and runs the built-in in place of a takeover."""
+def _note_plugins_the_image_needs(source: Any, store_uri: str | None) -> None:
+    """compile's, submit's and schedule's note of each plug-in of this process the experiment's
+    pipeline needs in its image (:func:`kfp_tune.plugins.plugins_the_image_needs`); a package
+    sent as it is names none here."""
     from kfp_tune.launchers.runtime_image import RUNTIME_IMAGE
-    from kfp_tune.plugins import provider_of
+    from kfp_tune.plugins import plugins_the_image_needs
 
-    spec = experiment.spec
-    named = [("algorithm", spec.algorithm.algorithm_name if spec.algorithm is not None else None),
-             ("early-stopping rule", spec.early_stopping.algorithm_name if spec.early_stopping is not None else None)]
-    notes = []
-    for kind, name in named:
-        provider = provider_of(kind, name) if name else None
-        if provider is None:
-            continue
-        if provider.takes_over:
-            notes.append(f"the {kind} {name!r} comes from {provider.said}, which takes over kfp-tune's own: the pipeline image "
-                         f"({RUNTIME_IMAGE}) must have it installed, or its steps run the built-in {name!r} in its place")
-        else:
-            notes.append(f"the {kind} {name!r} comes from {provider.said}: the pipeline image ({RUNTIME_IMAGE}) must have it "
-                         f"installed, or its steps refuse {name!r}")
-    return notes
+    if isinstance(source, Experiment):
+        for note in plugins_the_image_needs(source, store_uri, RUNTIME_IMAGE):
+            print(f"note: {note}", file=sys.stderr)
 
 
 def _note_default_launcher(experiment: Experiment) -> None:
@@ -1848,7 +1835,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
     options = _submit_options(args)
     with _submitting():
-        submitted = submit(_source(args), run_name=args.run_name, **options)
+        source = _source(args)
+        submitted = submit(source, run_name=args.run_name, **options)
+    _note_plugins_the_image_needs(source, submitted.store)
     if args.json:
         print(json.dumps({"run_id": submitted.id, "kfp_experiment_id": submitted.kfp_experiment_id, "url": submitted.url, "store": submitted.store}, sort_keys=True))
     else:
@@ -1862,9 +1851,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     options = _submit_options(args)
     fresh_flag = True if args.fresh_experiment else None  # not given: the --param fresh_experiment, if any, decides
     with _submitting():
+        source = _source(args)
         try:
             submitted = schedule(
-                _source(args), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=fresh_flag,
+                source, args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=fresh_flag,
                 allow_duplicate=args.allow_duplicate, **options,
             )
         except SubmitArgumentError as exc:  # max_concurrency with a continued experiment, named as the flag
@@ -1872,6 +1862,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
                 raise
             raise UsageError(f"--max-concurrency {exc.errors[0].message}") from None
         fresh = fresh_experiment_of(fresh_flag, options["arguments"])
+    _note_plugins_the_image_needs(source, submitted.store)
     if args.json:
         print(json.dumps({
             "recurring_run_id": submitted.id, "kfp_experiment_id": submitted.kfp_experiment_id, "url": submitted.url, "store": submitted.store,

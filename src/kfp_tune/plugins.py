@@ -42,9 +42,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from kfp_tune.core.errors import masked_url
 from kfp_tune.core.plugin_failures import PLUGIN_GROUP, read_plugin_outcomes_from
+
+if TYPE_CHECKING:
+    from kfp_tune.core.spec import Experiment
 
 GROUP = PLUGIN_GROUP
 """The entry-point group plug-ins declare their module in."""
@@ -82,6 +87,35 @@ def provider_of(kind: str, name: str) -> PluginProvider | None:
     """The plug-in that registered ``name`` as ``kind`` ("algorithm", "early-stopping rule") in
     this process; None for kfp-tune's own."""
     return _providers.get((kind, name))
+
+
+def plugins_the_image_needs(experiment: Experiment, store_uri: str | None, image: str) -> list[str]:
+    """What a pipeline compiled from ``experiment`` needs of this process's plug-ins, one note
+    each (``kfp-tune compile`` says them; ``submit`` and ``schedule`` warn them): its algorithm,
+    early-stopping rule and its store's scheme (``store_uri``) where a plug-in brings or takes
+    it over. The steps run in ``image``, which refuses a new name without the plug-in, and runs
+    the built-in in place of a takeover."""
+    spec = experiment.spec
+    scheme = urlsplit(store_uri).scheme.lower() if store_uri and "://" in store_uri else ""
+    named = [
+        ("algorithm", spec.algorithm.algorithm_name if spec.algorithm is not None else None, None),
+        ("early-stopping rule", spec.early_stopping.algorithm_name if spec.early_stopping is not None else None, None),
+        ("store scheme", scheme, masked_url(store_uri) if store_uri else None),
+    ]
+    notes = []
+    for kind, name, store in named:
+        provider = provider_of(kind, name) if name else None
+        if provider is None:
+            continue
+        if provider.takes_over:
+            what = f"open the store {store} with the built-in {name!r}" if store else f"run the built-in {name!r}"
+            notes.append(f"the {kind} {name!r} comes from {provider.said}, which takes over kfp-tune's own: the pipeline image "
+                         f"({image}) must have it installed, or its steps {what} in its place")
+        else:
+            refused = f"the store {store}" if store else repr(name)
+            notes.append(f"the {kind} {name!r} comes from {provider.said}: the pipeline image ({image}) must have it "
+                         f"installed, or its steps refuse {refused}")
+    return notes
 
 
 def _registries() -> list[tuple[str, dict[Any, Any], Callable[[Any], str | None], frozenset[str]]]:
