@@ -32,6 +32,16 @@ GRID_ULPS = 8
 """How many float spacings (of the larger bound) a stepped double may sit off its grid: snap's
 ``min + k * step`` and its rounding to the step's decimals are each half a spacing off at most."""
 
+GRID_SLACK_MAX = 0.1
+"""The most of a step a value may sit off the grid and still be on it: a step so fine that
+:data:`GRID_ULPS` spacings are more is refused by validation (:func:`finest_step`)."""
+
+
+def finest_step(low: float, high: float) -> float:
+    """The finest step a double from ``low`` to ``high`` may have: finer, its neighbouring values
+    are too few float spacings apart to tell on the grid from off it."""
+    return GRID_ULPS * sys.float_info.epsilon * max(abs(low), abs(high)) / GRID_SLACK_MAX
+
 
 def parse_number(text: str) -> float:
     """A finite float from Katib's string form; ValueError otherwise."""
@@ -167,7 +177,7 @@ class Parameter:
             # next float, a thousandth of a step of 1e-7, so snap's own values land that far off
             k = (float(value) - self.low) / self.step
             precision = GRID_ULPS * sys.float_info.epsilon * max(abs(self.low), abs(self.high)) / self.step
-            return abs(k - round(k)) < 1e-6 + precision
+            return abs(k - round(k)) < min(1e-6 + precision, GRID_SLACK_MAX)
         return True
 
     def snap(self, value: float) -> Value:
