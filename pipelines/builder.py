@@ -1,9 +1,10 @@
 """Build the looping tuning pipeline for an experiment, and compile it to KFP IR YAML.
 
-KFP v2 has no while loop, so checkpoints are unrolled and nested::
+KFP v2 has no while loop, so checkpoints are unrolled and nested, in a pipeline of their own::
 
-    suggest (claim, prepare) -> launch-trial (slots) -> decide-stop -> If(continue)
-                             -> launch-trial (slots) -> decide-stop -> If(continue) -> ...
+    suggest (claim, prepare) -> checkpoints: launch-trial (slots) -> decide-stop -> If(continue)
+                                             -> launch-trial (slots) -> decide-stop -> If(continue) -> ...
+                             -> fail-if-experiment-failed (the run fails when its experiment ended Failed)
 
 launch-trial in slots mode keeps parallelTrialCount trials running, starting the next the
 moment one ends, each suggested from every result so far (:mod:`kfp_tune.steps.slots`). A
@@ -36,7 +37,7 @@ from urllib.parse import urlsplit
 
 from kfp import compiler, dsl, kubernetes
 
-from kfp_tune.components.decide_stop import decide_stop
+from kfp_tune.components.decide_stop import decide_stop, fail_if_experiment_failed
 from kfp_tune.components.launch_trial import launch_trial
 from kfp_tune.components.suggest import suggest
 from kfp_tune.core.errors import FieldError, InputError, masked_url, shown
@@ -162,6 +163,7 @@ def build_pipeline(
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
     *,
     run_id_input: bool = False,
+    failed_before_fails: bool = False,
 ) -> Callable[..., Any]:
     """The KFP pipeline function for an experiment (a model, a YAML path, YAML text or a dict).
 
@@ -173,7 +175,12 @@ def build_pipeline(
     ObjectStore); the spec is embedded as a constant input of the first step (not a run
     parameter: those are capped at 10,000 characters and public). ``run_id_input``: with an
     input ``run_id`` in place of the pipeline run's id, for one call of a tuning step, whose
-    first task names the call (``core.claims.call_run_id``)."""
+    first task names the call (``core.claims.call_run_id``).
+
+    The checkpoints (a pipeline of their own) are followed by fail-if-experiment-failed, which
+    fails the run when the experiment ended Failed in it (Katib's Failed condition), once
+    decide-stop's outputs are published; ``failed_before_fails``: also when it had already
+    ended Failed before the run (a tuning step's loop, whose best trial would flow on)."""
     experiment = as_experiment(experiment)
     checked_runtime_image()
     store_uri = pipeline_store_uri(store_uri)
@@ -232,7 +239,32 @@ def build_pipeline(
             "suggest (claim the experiment)",
             params,
         )
-        add_checkpoint(params, 0, prepare_task)
+        loop_inputs = {name: params[name] for name in inspect.signature(checkpoints_pipeline).parameters}
+        loop_task = checkpoints(**loop_inputs).after(prepare_task).set_caching_options(False).set_display_name(f"checkpoints (1 to {total})")
+        # after every checkpoint, however many ran: a Failed experiment fails the run in a task of its own, once decide-stop's
+        # outputs are published (KFP publishes none of a failed task's); one task, not one a checkpoint (the compiled size)
+        stateful(
+            fail_if_experiment_failed(
+                store_uri=store_uri, experiment_name=experiment_name, run_id=params["run_id"], s3_endpoint=s3_endpoint,
+                fresh_experiment=fresh_experiment, failed_before_fails=failed_before_fails,
+            ).after(loop_task),
+            "fail-if-experiment-failed (the run fails when its experiment ended Failed)",
+            params,
+        )
+
+    def checkpoints_pipeline(
+        store_uri: str, experiment_name: str, launcher_config: str, fresh_experiment: bool, s3_endpoint: str, store_secret: str,
+        checkpoint_trials: int, checkpoint_seconds: float, run_id: str,
+    ) -> None:
+        add_checkpoint(dict(
+            store_uri=store_uri, experiment_name=experiment_name, launcher_config=launcher_config, fresh_experiment=fresh_experiment,
+            s3_endpoint=s3_endpoint, store_secret=store_secret, checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds,
+            run_id=run_id,
+        ), 0, None)
+
+    # the checkpoints as a pipeline of their own: a task after them runs once the last that ran has ended (no task may
+    # follow one inside a dsl.If)
+    checkpoints = dsl.pipeline(name="checkpoints")(checkpoints_pipeline)
 
     def tuning_pipeline(
         store_uri: str = store_uri,

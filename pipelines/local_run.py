@@ -409,6 +409,8 @@ def _raise_if_the_child_failed(code: int, received: list[str], pid: int, work: P
     if code == 0 or received:
         return
     log_path = work / KFP_LOCAL_LOG
+    if code > 0 and ended_on_failed_experiment(log_path):  # the run's deliberate end: the caller's summary says it (exit 1)
+        return
     keep_only_the_log(work)  # the log, named below, is kept; the rest goes
     if code < 0:
         how = f"killed by {signal.Signals(-code).name}"
@@ -629,6 +631,22 @@ def kill_group_after(group: int, seconds: float) -> None:
         except PermissionError:  # a member of it we may not signal: nothing more to do
             return
         time.sleep(0.2)
+
+
+def ended_on_failed_experiment(log_path: Path) -> bool:
+    """Whether a kfp.local run failed only because its experiment ended Failed: its one failed
+    step said so (``steps.decide_stop.ExperimentFailed``, fail-if-experiment-failed's one line), as
+    the pipeline fails such a run on purpose. ``kfp-tune run`` then ends as the inline engine does,
+    with its summary and exit 1, not "the kfp.local pipeline run failed in step ..."."""
+    from kfp_tune.steps.decide_stop import ExperimentFailed
+
+    said = f"    {ExperimentFailed.__module__}.{ExperimentFailed.__qualname__}: "
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
+    failed = [at for at, line in enumerate(lines) if re.search(r"Task '[^']+' finished with status FAILURE", line)]
+    if len(failed) != 1:  # another step failed too (the exit handler): that one is the error
+        return False
+    started = max((i for i in range(failed[0]) if "Executing task" in lines[i]), default=0)  # the failed step's own output
+    return any(line.startswith(said) for line in lines[started:failed[0]])
 
 
 def kfp_local_error(log_path: Path) -> KfpTuneError:

@@ -6,7 +6,8 @@ like a component::
 
     stage-inputs (names this call, checks it, copies the upstream dataset into the store)
       -> the tuning pipeline of :func:`kfp_tune.pipelines.build_pipeline` (claim, checkpoints
-         of launch-trial slots and decide-stop, release), as a nested pipeline
+         of launch-trial slots and decide-stop, release), as a nested pipeline; it fails when its
+         experiment is Failed, in this call or before, so no step after it takes that best trial
       -> best-trial (read the store: best parameters, objective, trial, metrics, model)
 
 Inputs: ``dataset`` (an optional ``Input[Dataset]``) and the tuning pipeline's parameters
@@ -137,7 +138,10 @@ def tuning_step(
         checkpoint_trials = 2 * (model.spec.parallel_trial_count or 1)
     launcher = launcher_config_of(launcher_config)
     warn_unasked_trial_resources(model, launcher)  # as compile_pipeline says it
-    loop = build_pipeline(model, rounds, store_uri, launcher, cluster_store, checkpoint_trials, checkpoint_seconds, run_id_input=True)
+    # its experiment Failed, the call fails, whenever it failed: no step after it takes a Failed experiment's best trial
+    loop = build_pipeline(
+        model, rounds, store_uri, launcher, cluster_store, checkpoint_trials, checkpoint_seconds, run_id_input=True, failed_before_fails=True,
+    )
 
     def stateful(task: Any, display_name: str, store_secret: Any) -> Any:
         return stateful_task(task, display_name, cluster_store, store_secret)

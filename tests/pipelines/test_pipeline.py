@@ -185,7 +185,7 @@ def test_every_step_requests_cpu_and_memory_and_sets_no_limit(tmp_path):
     exit handler's included, asks for 250m and 256Mi (above a step's measured peak)."""
     ir = _compile(tmp_path, rounds=3)
     executors = ir["deploymentSpec"]["executors"]
-    assert {name.rstrip("-0123456789") for name in executors} == {"exec-suggest", "exec-launch-trial", "exec-decide-stop"}
+    assert {name.rstrip("-0123456789") for name in executors} == {"exec-suggest", "exec-launch-trial", "exec-decide-stop", "exec-fail-if-experiment-failed"}
     for name, executor in executors.items():
         assert executor["container"]["resources"] == STEP_REQUESTS, name
 
@@ -196,7 +196,7 @@ def test_every_step_gets_the_store_secret_as_env(tmp_path, preset, endpoint):
     defaults = {k: v["defaultValue"] for k, v in ir["root"]["inputDefinitions"]["parameters"].items()}
     assert (defaults["s3_endpoint"], defaults["store_secret"]) == (endpoint, "mlpipeline-minio-artifact")
     executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    assert len(executors) == 6  # suggest, two checkpoints of launch-trial and decide-stop, the exit handler
+    assert len(executors) == 7  # suggest, two checkpoints of launch-trial and decide-stop, fail-if-experiment-failed, the exit handler
     for name, config in executors.items():
         (secret,) = config["secretAsEnv"]
         # the Secret's name is the store_secret run parameter (in a condition, as passed down to
@@ -460,8 +460,9 @@ def test_the_local_pipeline_never_limits_a_checkpoint_s_seconds(tmp_path):
     ir = next(yaml.safe_load_all((tmp_path / "local.yaml").read_text()))
     assert ir["root"]["inputDefinitions"]["parameters"]["checkpoint_seconds"]["defaultValue"] == 0.0
     launches = [task for kind, task in _steps(ir) if kind == "launch-trial"]
-    assert launches and all(
-        task["inputs"]["parameters"]["checkpoint_seconds"] == {"componentInputParameter": "pipelinechannel--checkpoint_seconds"} for task in launches
+    assert launches and all(  # the first checkpoint's from the nested checkpoints pipeline's own input, the others' through their dsl.If
+        task["inputs"]["parameters"]["checkpoint_seconds"]["componentInputParameter"] in ("checkpoint_seconds", "pipelinechannel--checkpoint_seconds")
+        for task in launches
     )
 
 

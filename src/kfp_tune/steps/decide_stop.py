@@ -13,13 +13,15 @@ from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, best_trial, decide, interrupted, status_document
-from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, StoreError
+from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, KfpTuneError, StoreError
 from kfp_tune.core.interfaces import Store
+from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, UnreadableRecord, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.progress import assignment_text, one_line, value_text
 from kfp_tune.steps.schedule import made_by_run
+from kfp_tune.stores import open_store
 from kfp_tune.stores.retry import RetryingStore
 
 log = logging.getLogger(__name__)
@@ -215,6 +217,48 @@ STEP_FAILED_MESSAGE = (
     "A step of this run ended before the run finished (an error, or it was killed); trials it was running end TrialStale "
     "on the next run, which resumes the experiment: run the same pipeline (or kfp-tune run) again"
 )
+
+
+class ExperimentFailed(KfpTuneError):
+    """The experiment a pipeline run tuned ended Failed (Katib's Failed condition, reason
+    ``ExperimentFailed``): the run fails, as Katib marks the Experiment Failed, so the KFP UI and
+    a recurring run's alerts show it. Raised in a step after decide-stop, whose status, trial
+    table, report and metrics are then written (KFP publishes no output of a failed task)."""
+
+
+def experiment_failed_error(records: ExperimentRecords, run_id: str, failed_before_fails: bool = False) -> ExperimentFailed | None:
+    """The error that fails pipeline run ``run_id`` because its experiment is Failed; None when it
+    is not Failed. Reads the records, writes nothing. A run that started none of the experiment's
+    trials found it already ended (suggest logs "this run has nothing to do"): it ends green, as a
+    recurring run's later firings do, so only the run in which the experiment failed is red;
+    ``failed_before_fails``: it fails too, as a tuning step does, whose best trial would
+    otherwise flow to the steps after it."""
+    state = ExperimentView(records).state
+    decision = decide(state, rounds_left=0)
+    if decision.phase != ExperimentPhase.FAILED:
+        return None
+    failed_here = any(t.started is not None and t.started.run == run_id for t in state.trials)
+    if not failed_here and not failed_before_fails:
+        return None
+    name = records.experiment
+    when = "ended Failed in this run" if failed_here else "had already ended Failed before this run, which started no trial of it"
+    return ExperimentFailed(
+        f"experiment {name} {when} ({one_line(f'{decision.reason}: {decision.message}')}), so the run fails, as Katib marks the "
+        f"Experiment Failed{'' if failed_here else ', and hands no best trial on'}; its status is written, and decide-stop's trial "
+        f"table, report and metrics show it. See its trials: kfp-tune trials {name} --store {records.store.uri}"
+    )
+
+
+def fail_if_experiment_failed(
+    store_uri: str, experiment_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False, failed_before_fails: bool = False,
+) -> None:
+    """The fail-if-experiment-failed step (after the run's checkpoints): raises
+    :class:`ExperimentFailed` (:func:`experiment_failed_error`) to fail the run; returns when the
+    experiment is not Failed. ``fresh_experiment``: as given to suggest."""
+    name = per_run_experiment_name(experiment_name, run_id) if fresh_experiment else experiment_name
+    error = experiment_failed_error(ExperimentRecords(open_store(store_uri, s3_endpoint or None), name), run_id, failed_before_fails)
+    if error is not None:
+        raise error
 
 
 def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
