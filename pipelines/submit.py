@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -1318,34 +1319,53 @@ def new_kfp_client(host: str | None, namespace: str | None, *, existing_token: s
 
 class HealthCheckAnswer(Exception):
     """The KFP API answered kfp.Client's health check with an HTTP error: its status, reason and
-    body, and the client's token (``secrets``), which no message repeats. Not the library's
-    exception, whose text holds the answer's headers (a proxy's session cookie)."""
+    body, how many times it was asked (``tries``), and the client's token (``secrets``), which
+    no message repeats. Not the library's exception, whose text holds the answer's headers (a
+    proxy's session cookie)."""
 
-    def __init__(self, status: int, reason: str, body: Any, secrets: tuple[str, ...]) -> None:
+    def __init__(self, status: int, reason: str, body: Any, secrets: tuple[str, ...], tries: int = 1) -> None:
         super().__init__(f"{status} {reason}")
-        self.status, self.reason, self.body, self.secrets = status, reason, body, secrets
+        self.status, self.reason, self.body, self.secrets, self.tries = status, reason, body, secrets, tries
+
+
+HEALTH_CHECK_TRIES = 5
+"""How many times the health check is asked while the answer may pass (kfp's own budget)."""
+HEALTH_CHECK_WAIT_SECONDS = 5.0
+"""The wait between two of those tries (kfp's own)."""
+PASSING_ANSWERS = frozenset({502, 503, 504})
+"""What a gateway in front of KFP answers while the KFP API server starts or restarts: asked
+again, as kfp's own check did; any other HTTP answer (401, 403, 500) is said at once."""
 
 
 @functools.cache
 def _one_health_check_client() -> Any:
-    """``kfp.Client`` with a health check that asks once. kfp's own asks five times, 5 s apart,
-    on any HTTP answer, logging each with the answer's headers and body on the root logger (an
-    auth proxy's session cookie, an error page repeating the token), then raises TimeoutError,
-    which reads as a host that timed out; a 401, 403 or server error answered to the first
-    request is no passing fault (a connection that fails is not retried there either)."""
+    """``kfp.Client`` with a health check that says a refusal at once. kfp's own asks five
+    times, 5 s apart, on any HTTP answer, logging each with the answer's headers and body on the
+    root logger (an auth proxy's session cookie, an error page repeating the token), then raises
+    TimeoutError, which reads as a host that timed out. Here a 401, 403 or server error is no
+    passing fault and is raised at once as a :class:`HealthCheckAnswer`; a gateway's 502 / 503 /
+    504 (:data:`PASSING_ANSWERS`) and no HTTP answer at all (status 0: the connection failed)
+    are asked again with kfp's budget (:data:`HEALTH_CHECK_TRIES`, :data:`HEALTH_CHECK_WAIT_SECONDS`
+    apart), logging nothing, then said as they were."""
     import kfp
     import kfp_server_api
 
     class OneHealthCheckClient(kfp.Client):
         def get_kfp_healthz(self, sleep_duration: int = 5) -> Any:
-            try:
-                return self._healthz_api.healthz_service_get_healthz()
-            except kfp_server_api.ApiException as exc:
-                if not exc.status:  # no HTTP answer (status 0: a TLS failure): said as before
-                    raise
-                api_key = getattr(self._existing_config, "api_key", None) or {}
-                secrets = tuple(str(v).removeprefix("Bearer ") for v in api_key.values() if v)
-                raise HealthCheckAnswer(int(exc.status), str(exc.reason or ""), exc.body, secrets) from None
+            tries = 1
+            while True:
+                try:
+                    return self._healthz_api.healthz_service_get_healthz()
+                except kfp_server_api.ApiException as exc:
+                    passing = not exc.status or int(exc.status) in PASSING_ANSWERS
+                    if not passing or tries >= HEALTH_CHECK_TRIES:
+                        if not exc.status:  # no HTTP answer (a TLS failure, a refused connection): said as before
+                            raise
+                        api_key = getattr(self._existing_config, "api_key", None) or {}
+                        secrets = tuple(str(v).removeprefix("Bearer ") for v in api_key.values() if v)
+                        raise HealthCheckAnswer(int(exc.status), str(exc.reason or ""), exc.body, secrets, tries) from None
+                tries += 1
+                time.sleep(HEALTH_CHECK_WAIT_SECONDS)
 
     return OneHealthCheckClient
 
@@ -1404,6 +1424,11 @@ def _api_errors(host: str | None) -> Iterator[None]:
                 hint = (
                     f" ({'not signed in' if int(status) == 401 else 'the token or identity was refused'}: no token was sent, or it is wrong, "
                     f"expired, or not one the gateway in front of KFP accepts; {TOKEN_HINT})"
+                )
+            if isinstance(exc, HealthCheckAnswer) and int(status) in PASSING_ANSWERS:  # asked again till the budget ended
+                hint = (
+                    f" (asked {exc.tries} times, {HEALTH_CHECK_WAIT_SECONDS:g} s apart: a gateway in front of KFP answers so while the "
+                    f"KFP API server starts, restarts or is down; try again in a minute, or look at the ml-pipeline deployment)"
                 )
             said = f": {_without_tokens(_scrubbed(said, host), getattr(exc, 'secrets', ()))}" if said else ""
             raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{said}{hint}") from None

@@ -121,3 +121,55 @@ def test_a_token_the_proxy_repeats_in_its_message_is_not_shown(refusing_kfp):
         new_kfp_client(refusing_kfp.url, None, existing_token=TOKEN, ssl_ca_cert=None)
     assert "denied for token" in str(info.value)
     _said_as_what_it_is(str(info.value), refusing_kfp)
+
+
+GATEWAY_REASONS = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+@pytest.fixture
+def no_wait_between_health_checks(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The health check's retries with no wait between them (the count is what is tested)."""
+    from kfp_tune.pipelines import submit as submitting
+
+    monkeypatch.setattr(submitting, "HEALTH_CHECK_WAIT_SECONDS", 0)
+    return submitting.HEALTH_CHECK_TRIES
+
+
+def test_a_gateway_answering_503_while_kfp_restarts_is_asked_again_and_the_submit_goes_on(fake_kfp_host, monkeypatch, no_wait_between_health_checks):
+    """Review of b6d9930: the health check asked once, so a gateway's 502 / 503 / 504 while KFP
+    restarts (which kfp's own check outlasted, asking five times 5 s apart) ended the submit at
+    once. Those answers are asked again, with kfp's budget; the submit then goes on."""
+    answered = fake_kfp_host.handle
+    health_checks: list[int] = []
+
+    def handle(request):  # the first two health checks meet the gateway, KFP still starting
+        if request.path.endswith("/healthz"):
+            health_checks.append(1)
+            if len(health_checks) <= 2:
+                return 503, {"error": "upstream connect error or disconnect/reset before headers", "code": 14}
+        return answered(request)
+
+    monkeypatch.setattr(fake_kfp_host, "handle", handle)
+    submitted = kfp_tune.submit(DIGITS, host=fake_kfp_host.url)
+    assert len(health_checks) == 3 and submitted.id in fake_kfp_host.runs, (health_checks, fake_kfp_host.runs)
+
+
+@pytest.mark.parametrize("status", sorted(GATEWAY_REASONS))
+def test_a_gateway_that_keeps_answering_so_is_reported_after_the_retries_with_its_status(tmp_path, monkeypatch, capsys, status, no_wait_between_health_checks):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    import kfp
+
+    monkeypatch.setattr(kfp.Client, "_LOCAL_KFP_CONTEXT", str(tmp_path / "home" / ".config" / "kfp" / "context.json"))
+    fake = RefusingKfp(status)
+    threading.Thread(target=fake.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    try:
+        assert main(["submit", DIGITS, "--host", fake.url]) == 1
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: KFP API at {fake.url} answered {status} {GATEWAY_REASONS[status]}") and err.count("\n") == 1, err
+    assert f"asked {no_wait_between_health_checks} times" in err and "--token-file" not in err, err
+    for leak in LEAKS:
+        assert leak not in err, (leak, err)
+    assert fake.paths == ["/apis/v2beta1/healthz"] * no_wait_between_health_checks, fake.paths
