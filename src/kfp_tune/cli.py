@@ -828,13 +828,13 @@ def _refuse_missing_script(launcher: Launcher, experiment: Experiment) -> None:
     :func:`_note_unmounted_paths`' note."""
     from kfp_tune.launchers.local import LocalLauncher
     from kfp_tune.launchers.replicas import local_container
-    from kfp_tune.launchers.script_words import _shell_line_at, script_words  # one reading of an interpreter's words
+    from kfp_tune.launchers.script_words import script_words, shell_line_at  # one reading of an interpreter's words
 
     container = local_container(experiment)
     if not isinstance(launcher, LocalLauncher) or container is None:
         return
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
-    if _shell_line_at(words) is not None:
+    if shell_line_at(words) is not None:
         return
     template = experiment.spec.trial_template
     name = template.primary_container_name if template is not None else ""

@@ -42,7 +42,7 @@ def _interpreter_kind(token: str) -> str:
     return "shell" if name in _LINE_SHELLS else "julia" if name == "julia" else "python" if name.startswith("python") else name
 
 
-def _shell_line_at(words: list[str]) -> int | None:
+def shell_line_at(words: list[str]) -> int | None:
     """Where the line of an ``sh -c LINE`` (``bash -o pipefail -lc LINE``) command is: the first
     word after the shell's options, where one of them is ``-c``; None for any other command."""
     if not words or Path(words[0]).name not in _LINE_SHELLS:
@@ -66,7 +66,7 @@ def script_words(words: list[str]) -> list[str]:
     option nor an option's value (:data:`_OPTIONS_WITH_A_VALUE`); none after ``-m`` or ``-c``
     (``-lc``): a module, a line. In an ``sh -c`` line (``bash -lc``), its words. No word with a
     parameter, a space, an option (``--config=a.py``) or an absolute path (:meth:`~kfp_tune.launchers.local.LocalLauncher.unmounted_paths`)."""
-    line_at = _shell_line_at(words)
+    line_at = shell_line_at(words)
     tokens: list[str] = []
     for index, word in enumerate(words):
         if line_at is not None and index >= line_at:  # Katib's shell form joins them into the line
