@@ -165,15 +165,16 @@ def trials_killed_by_interrupt(running: int, unstarted: int = 0) -> str:
     return f"{running + unstarted} trial(s) recorded Killed, their budget given back: {stopped}, {unstarted} made but not started"
 
 
-def interrupted(state: ExperimentState, signal_name: str, killed: int) -> Decision:
-    """The decision of a run its user interrupted, ``killed`` of its trials stopped: the
-    experiment's own if it has ended anyway, else Running, saying so, for the next run to resume."""
+def interrupted(state: ExperimentState, signal_name: str, killed: int, unstarted: int = 0) -> Decision:
+    """The decision of a run its user interrupted, ``killed`` of its trials stopped while running
+    and ``unstarted`` made but not started, both recorded Killed: the experiment's own if it has
+    ended anyway, else Running, saying so as the run's closing line does, for the next run to resume."""
     decision = decide(state, rounds_left=1)
     if decision.finished:
         return decision
     return Decision(
         ExperimentPhase.RUNNING, RUN_INTERRUPTED,
-        f"The run was interrupted ({signal_name}): {trials_killed_by_interrupt(killed)}. "
+        f"The run was interrupted ({signal_name}): {trials_killed_by_interrupt(killed, unstarted)}. "
         "Run the same command (or pipeline) again to resume from the store",
         decision.best_trial, decision.counts,
     )

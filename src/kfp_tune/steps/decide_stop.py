@@ -275,12 +275,14 @@ def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
     return stored.status == TrialStatus.KILLED and stored.reason == TRIAL_INTERRUPTED
 
 
-def give_back_unstarted(view: ExperimentView, name: str, signal_name: str) -> None:
+def give_back_unstarted(view: ExperimentView, name: str, signal_name: str) -> bool:
     """Record a trial the interrupted run made but did not start as ``Killed``, reason
     ``RunInterrupted``: nothing ran, its budget is given back, and no slot starts it after the
-    run has ended (launch-trial checks the interrupt under the view's lock before its ``started`` record)."""
+    run has ended (launch-trial checks the interrupt under the view's lock before its ``started`` record).
+    True if it is now given back for this interrupt (not another writer's outcome)."""
     message = f"not started: the run was interrupted ({signal_name}) first; its budget is given back (it counts towards neither maxTrialCount nor maxFailedTrialCount)"
-    give_back(view, name, TRIAL_INTERRUPTED, message, ended_reason="Killed")
+    stored = give_back(view, name, TRIAL_INTERRUPTED, message, ended_reason="Killed")
+    return stored.status == TrialStatus.KILLED and stored.reason == TRIAL_INTERRUPTED
 
 
 def give_back(view: ExperimentView, name: str, reason: str, message: str, ended_reason: str) -> TrialResult:
@@ -317,17 +319,17 @@ def interrupt_run(view: ExperimentView, run_id: str, signal_name: str, killed: s
     """End a run its user interrupted, once its slots have stopped (or stopped being waited for):
     every trial still running is recorded Killed (:func:`kill_trial`), the status says the run
     was interrupted, and the claim is released. ``killed``: the trials already recorded so;
-    returns how many this run killed in all. A trial this run made that never started (its slot
-    was about to start it) is given back too (:func:`give_back_unstarted`), not left ``Created``."""
+    returns how many running ones this run killed in all. A trial this run made that never started
+    (its slot was about to start it) is given back too (:func:`give_back_unstarted`), not left
+    ``Created``, and the status counts it as the run's closing line does."""
     with view.lock:
         running = view.state.running_trials()
         unstarted = [t.name for t in view.state.trials if not t.is_terminal and t.started is None and made_by_run(t.round, run_id)]
     killed.update(name for name in running if kill_trial(view, name, signal_name))
-    for name in unstarted:
-        give_back_unstarted(view, name, signal_name)
+    given_back = sum(give_back_unstarted(view, name, signal_name) for name in unstarted)
     with view.lock:
         state = view.state
-        write_status(view.records, state, interrupted(state, signal_name, len(killed)), utc_now())
+        write_status(view.records, state, interrupted(state, signal_name, len(killed), given_back), utc_now())
     claims.release(view.records, run_id, claims.INTERRUPTED)
     return len(killed)
 
