@@ -304,9 +304,9 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("list", help="the experiments in the store, with their status",
-                       description="The experiments in the store, with their status and trial counts. killed: every Killed trial, those an "
-                                   "interrupt gave the budget of back included (Katib's trialsKilled; run's summary counts those apart, "
-                                   "as given back); running: running and pending.")
+                       description="The experiments in the store, with their status and trial counts. killed: every Killed trial, the "
+                                   "given-back ones included (interrupted, stale or not created; Katib's trialsKilled; run's summary "
+                                   "counts those apart, as given back); running: running and pending.")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("--json", action="store_true", help="one JSON array, an object per experiment: name, status, reason, trials, succeeded, failed, metrics_unavailable, killed, early_stopped, running, best_trial, best, created")
     p.add_argument("--sort-by", choices=("name", "created"), default="name",
