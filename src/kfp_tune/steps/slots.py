@@ -49,7 +49,7 @@ from kfp_tune.steps.collect_metrics import collect_metrics
 from kfp_tune.steps.decide_stop import fail_trial, interrupt_run, kill_trial, write_status
 from kfp_tune.steps.launch_trial import launch_trial
 from kfp_tune.steps.schedule import made_by_run, slot_round_id
-from kfp_tune.steps.suggest import new_trials
+from kfp_tune.steps.suggest import SuggestionAbandoned, abandoned_when, new_trials
 from kfp_tune.stores.retry import RetryingStore
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,10 @@ class _Schedule:
         """Trials recorded Killed for the interrupt."""
         self.wait_until = 0.0
         self.slots_alive = 0
+        self.slots_changed = threading.Event()
+        """Set when a slot ends or the run is interrupted: what the main thread waits on
+        (:meth:`wait_for_slots`), not :attr:`cond`, whose lock a slot holds while the algorithm
+        computes (a Condition's wait takes its lock back without running signal handlers)."""
         self.nothing_left_under: tuple[int | None, int | None] | None = None
         """The budget (:meth:`budget`) under which a slot last found no trial left to run: no
         slot is started in its place while that budget holds (only an edit raising it makes
@@ -203,6 +207,7 @@ class _Schedule:
                 retrying.on_outage = None
             stop_store_retries_soon(store)
         launcher.interrupt(force=not first)
+        self.slots_changed.set()  # before the lock, which a slot computing a suggestion holds until it sees the interrupt
         with self.cond:
             self.cond.notify_all()
 
@@ -279,7 +284,11 @@ class _Schedule:
                 if state.exhausted:
                     return None
                 index = 1 + max((t.index for t in state.trials[-1:]), default=-1)
-                record = new_trials(self.view, slot_round_id(self.run_id, index), 1)
+                try:
+                    with abandoned_when(lambda: self.interrupted):  # an interrupt does not wait for the algorithm
+                        record = new_trials(self.view, slot_round_id(self.run_id, index), 1)
+                except SuggestionAbandoned:
+                    return None
                 if record["trials"]:
                     name = str(record["trials"][0]["name"])
                     if name in self.running or state.trial(name).is_terminal:
@@ -331,12 +340,14 @@ class _Schedule:
     def slot_ended(self) -> None:
         with self.cond:
             self.slots_alive -= 1
+            self.slots_changed.set()
             self.cond.notify_all()
 
     def slots_not_started(self, count: int) -> None:
         """Slots counted alive whose threads never started: taken off the count."""
         with self.cond:
             self.slots_alive -= count
+            self.slots_changed.set()
             self.cond.notify_all()
 
     def slots_wanted(self) -> int:
@@ -362,6 +373,7 @@ class _Schedule:
             if self.slots_alive <= self.slots_wanted():
                 return False
             self.slots_alive -= 1
+            self.slots_changed.set()
             self.cond.notify_all()
             return True
 
@@ -382,16 +394,21 @@ class _Schedule:
 
     def wait_for_slots(self) -> None:
         """Until every slot has stopped; after an interrupt, at most until ``wait_until``, looked
-        at again at least every :data:`LOOK_AGAIN_SECONDS` (a signal's notify can be lost)."""
-        with self.cond:
-            while self.slots_alive > 0:
-                if self.interrupted:
-                    left = self.wait_until - time.monotonic()
-                    if left <= 0:
-                        return
-                    self.cond.wait(min(left, LOOK_AGAIN_SECONDS))
-                else:
-                    self.cond.wait(LOOK_AGAIN_SECONDS)
+        at again at least every :data:`LOOK_AGAIN_SECONDS` (a signal's notify can be lost). Waits
+        on :attr:`slots_changed`, never on the view's lock: a slot holds that while the algorithm
+        computes a suggestion (minutes for enas), and the stop signal's handler runs in this
+        thread, so it must not be stuck taking the lock back when the signal lands."""
+        while True:
+            self.slots_changed.clear()  # before looking: a change after the look ends the wait at once
+            if self.slots_alive <= 0:
+                return
+            if self.interrupted:
+                left = self.wait_until - time.monotonic()
+                if left <= 0:
+                    return
+                self.slots_changed.wait(min(left, LOOK_AGAIN_SECONDS))
+            else:
+                self.slots_changed.wait(LOOK_AGAIN_SECONDS)
 
 
 def run_slots(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from kfp_tune.algorithms.base import Problem, Suggestions
 from kfp_tune.core import claims
 from kfp_tune.core.decision import decide
 from kfp_tune.core.naming import trial_name
@@ -72,7 +76,7 @@ def new_trials(view: ExperimentView, round_id: str, n: int, adopted: list[str] |
         exhausted = waiting = False
         seq = call_seq(state)
         if n > 0:
-            result = next_suggestions(state, problem, n, seq)
+            result = _suggestions_unless_abandoned(state, problem, n, seq)
             assignments = [problem.space.format(a) for a in result.assignments]
             labels = result.labels or []
             exhausted, waiting = result.exhausted, result.waiting
@@ -91,6 +95,62 @@ def new_trials(view: ExperimentView, round_id: str, n: int, adopted: list[str] |
         if waiting and not assignments and not exhausted:
             return payload  # nothing to store: the same call, with the same seed, is made again later
         return view.record_round(round_id, payload)
+
+
+ABANDON_LOOK_SECONDS = 0.1
+"""How often a suggestion being computed under :func:`abandoned_when` looks whether to give up."""
+
+
+class SuggestionAbandoned(Exception):
+    """The suggestion was given up while the algorithm computed it (the run was interrupted):
+    nothing of it is recorded. Internal to the slots, never shown to a user."""
+
+
+_abandoning = threading.local()
+
+
+@contextlib.contextmanager
+def abandoned_when(give_up: Callable[[], object]) -> Iterator[None]:
+    """While inside, :func:`new_trials` in this thread computes the algorithm's suggestion in a
+    daemon worker thread and gives it up (:class:`SuggestionAbandoned`, nothing recorded) once
+    ``give_up()`` is true. An interrupted run must end in the time its notice says, not when a
+    long suggestion (enas: minutes) returns; the worker is left to finish unseen and is not
+    waited for when the process exits."""
+    before = getattr(_abandoning, "give_up", None)
+    _abandoning.give_up = give_up
+    try:
+        yield
+    finally:
+        _abandoning.give_up = before
+
+
+def _suggestions_unless_abandoned(state: ExperimentState, problem: Problem, n: int, seq: int) -> Suggestions:
+    """:func:`next_suggestions`, in a worker thread the caller stops waiting for once the
+    :func:`abandoned_when` check says so; in this thread when no check is set."""
+    give_up: Callable[[], object] | None = getattr(_abandoning, "give_up", None)
+    if give_up is None:
+        return next_suggestions(state, problem, n, seq)
+    outcome: list[Suggestions | BaseException] = []
+    done = threading.Event()
+
+    def compute() -> None:
+        try:
+            outcome.append(next_suggestions(state, problem, n, seq))
+        except BaseException as exc:  # handed to the caller; dropped unseen once abandoned
+            outcome.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=compute, name=f"suggestion of {threading.current_thread().name}", daemon=True).start()
+    while not done.wait(ABANDON_LOOK_SECONDS):
+        if give_up():
+            raise SuggestionAbandoned()
+    if give_up():  # it returned, but after the interrupt: nothing is written after it
+        raise SuggestionAbandoned()
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def call_seq(state: ExperimentState) -> int:
