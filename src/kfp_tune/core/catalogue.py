@@ -528,6 +528,25 @@ no longer fits the 128 KiB Linux allows one argument, and Katib's examples pass 
 costs about 2 s per trial at 100 layers, 10 s at 200 (2 shared cores)."""
 
 
+MAX_ENAS_CONTROLLER_BYTES = 32 * 2**30
+"""The most memory the enas controller may need (:func:`enas_controller_bytes`), 32 GiB: its
+LSTM's weights grow with the square of ``controller_hidden_size`` (Katib's examples: 64 and 100,
+a few MiB), so 100,000 asks for terabytes and fails at the first suggestion. kfp-tune's own
+bound (Katib's enas service sets none), refused when the experiment is checked."""
+ENAS_BYTES_PER_WEIGHT = 24
+"""What the controller keeps per weight: its float64 initial draw (8 bytes), the float32 weights,
+their two Adam moments and a gradient (4 each); the activations of a replay come on top."""
+
+
+def enas_controller_bytes(hidden_size: int, candidates: int) -> int:
+    """The enas controller's memory, estimated from its settings (algorithms/enas.py Controller):
+    the LSTM's (2h, 4h) weights, the two (h, h) attention matrices and the embeddings of the
+    ``candidates`` operations, at :data:`ENAS_BYTES_PER_WEIGHT` each."""
+    h = hidden_size
+    weights = 8 * h * h + 2 * h * h + 2 * h + 2 * candidates * h
+    return weights * ENAS_BYTES_PER_WEIGHT
+
+
 def _value_count(parameter: Any) -> int | None:
     """How many values ENAS enumerates for an operation's parameter (Katib's Operation.py:
     a categorical's list, an int's range(min, max + 1, step), a double's min, min + step, ...
@@ -545,6 +564,21 @@ def _value_count(parameter: Any) -> int | None:
     if not (step > 0 and high >= low) or not math.isfinite((high - low) / step):
         return None
     return int((high - low) / step + 1e-9) + 1
+
+
+def _gib(size: int) -> str:
+    """A size as a message says it: ``2,328 GiB``, ``0.5 GiB``."""
+    gib = size / 2**30
+    return f"{gib:,.0f} GiB" if gib >= 10 else f"{gib:.1f} GiB"
+
+
+def _largest_enas_hidden_size(candidates: int) -> int:
+    """The largest controller_hidden_size within :data:`MAX_ENAS_CONTROLLER_BYTES`."""
+    low, high = 1, 1 << 20
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if enas_controller_bytes(middle, candidates) <= MAX_ENAS_CONTROLLER_BYTES else (low, middle - 1)
+    return low
 
 
 def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
@@ -570,6 +604,16 @@ def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
                 f"enas expands the operations into more than {MAX_ENAS_OPERATIONS:,} candidates (every combination of each operation's parameter values); "
                 "expected at most that: fewer values or a larger step (kfp-tune's own limit, which Katib does not set: "
                 "its controller is rebuilt from every trial at each suggestion, at a cost that grows with the candidates)",
+            )
+        )
+    hidden = settings.get("controller_hidden_size")
+    if isinstance(hidden, int) and (needed := enas_controller_bytes(hidden, max(total, 1))) > MAX_ENAS_CONTROLLER_BYTES:
+        problems.append(
+            (
+                "spec.algorithm.algorithmSettings",
+                f"controller_hidden_size {hidden:,}: the enas controller would need about {_gib(needed)} of memory "
+                f"(its LSTM's weights grow with the square of the hidden size); expected at most {MAX_ENAS_CONTROLLER_BYTES // 2**30} GiB, "
+                f"a hidden size up to about {_largest_enas_hidden_size(max(total, 1)):,} (Katib's examples use 64 and 100; kfp-tune's own limit, which Katib does not set)",
             )
         )
     graph = nas.graph_config

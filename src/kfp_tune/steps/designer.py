@@ -15,6 +15,7 @@ from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import READ_ONLY_INPUTS, FinishedTrial, PendingAssignment, Problem, Suggestions, changes_read_only_inputs
 from kfp_tune.core.catalogue import ALGORITHMS, experiment_space, parse_settings
 from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError
+from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState, TrialState
@@ -124,6 +125,10 @@ def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq:
         if not _imported_by_kfp_tune(exc):
             raise _algorithm_failed(who, exc) from exc
         raise  # kfp-tune's own dependency (scipy for 'random'): not the algorithm's, the CLI names the package
+    except MemoryError as exc:
+        if _is_built_in(who, name):  # kfp-tune's own algorithm: the settings asked for more than the machine has
+            raise _settings_too_large(who, problem, exc) from exc
+        raise _algorithm_failed(who, exc) from exc
     except Exception as exc:  # the algorithm's defect (often a plug-in's): named, and not called kfp-tune's
         raise _algorithm_failed(who, exc) from exc
     if not isinstance(result, Suggestions):
@@ -159,6 +164,23 @@ def _algorithm_failed(who: str, exc: Exception) -> AlgorithmError:
     return AlgorithmError(
         f"{who} raised {type(exc).__name__}: {str(exc)[:300]} (at {frame.filename}:{frame.lineno}, in {frame.name}){read_only}: "
         "the error is in that algorithm, not in kfp-tune"
+    )
+
+
+def _is_built_in(who: str, name: str) -> bool:
+    """Whether the algorithm that ran is kfp-tune's own (its class in ``kfp_tune``), not a plug-in's."""
+    return who.startswith(f"algorithm {name!r} (kfp_tune.")
+
+
+def _settings_too_large(who: str, problem: Problem, exc: MemoryError) -> AlgorithmError:
+    """A built-in algorithm out of memory: the cause is its settings (enas's controller_hidden_size),
+    not the algorithm; nothing was made, and as in Katib the settings cannot change on resume."""
+    given = ", ".join(f"{setting}={value}" for setting, value in problem.algorithm_settings) or "the defaults"
+    return AlgorithmError(
+        f"{who} ran out of memory ({type(exc).__name__}: {str(exc)[:300]}): its algorithmSettings ({given[:300]}) ask for more "
+        "than this machine has; nothing ran for this suggestion: no trial was made. As in Katib, an experiment's algorithmSettings "
+        f"cannot change once it exists: start a new experiment with smaller settings ({NEW_EXPERIMENT_NAMING}), or delete this one "
+        "(kfp-tune delete) and run it again"
     )
 
 
