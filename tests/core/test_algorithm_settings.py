@@ -46,7 +46,7 @@ def test_a_choice_setting():
     estimator = choice_setting("base_estimator", ("GP", "RF"), "GP", help="the surrogate")
     assert (estimator.name, estimator.default, estimator.help) == ("base_estimator", "GP", "the surrogate")
     assert estimator.parse("RF") == "RF"
-    assert refusal(estimator, "gp") == "expected one of ['GP', 'RF'], got 'gp'"
+    assert refusal(estimator, "gp") == "expected one of ['GP', 'RF'], got 'gp'; values are case-sensitive: 'GP'"
 
 
 def test_a_string_setting():

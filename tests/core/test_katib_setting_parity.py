@@ -296,4 +296,4 @@ def test_bayesianoptimization_takes_skopts_three_acq_optimizers(value: str) -> N
 def test_bayesianoptimization_refuses_another_acq_optimizer_listing_the_three() -> None:
     """skopt/service.py takes exactly these names, case and all."""
     assert [(e.path, e.message) for e in validation_errors(_setting("bayesianoptimization", "acq_optimizer", "LBFGS"))] == [
-        (f"{SETTINGS}[0].value", "acq_optimizer: expected one of ['auto', 'sampling', 'lbfgs'], got 'LBFGS'")]
+        (f"{SETTINGS}[0].value", "acq_optimizer: expected one of ['auto', 'sampling', 'lbfgs'], got 'LBFGS'; values are case-sensitive: 'lbfgs'")]

@@ -112,7 +112,8 @@ def float_setting(
 def choice_setting(name: str, choices: Sequence[str], default: Any = None, help: str = "") -> Setting:
     def parse(text: str) -> str:
         if text not in choices:
-            raise ValueError(f"expected one of {list(choices)}, got {text!r}")
+            same = same_but_case(text, choices)
+            raise ValueError(f"expected one of {list(choices)}, got {text!r}" + (f"; values are case-sensitive: {same!r}" if same else ""))
         return text
 
     return Setting(name, parse, default, help)
@@ -820,9 +821,34 @@ def parse_settings(
     return values, errors
 
 
+SETTING_ALIASES: dict[str, tuple[str, str]] = {
+    "n_random_starts": ("n_initial_points", "scikit-optimize's older name of it"),
+    "n_startup_jobs": ("n_startup_trials", "hyperopt's name of it"),
+    "seed": ("random_state", "the seed's name in Katib's settings"),
+    "random_seed": ("random_state", "the seed's name in Katib's settings"),
+}
+"""Setting names of other libraries, or older ones, that users type for a Katib setting: name ->
+(the setting, why), offered where the algorithm has that setting. Spelling alone would point
+``n_random_starts`` at ``random_state``, the seed."""
+
+
+def same_but_case(given: str, known: Sequence[str]) -> str | None:
+    """The one of ``known`` that ``given`` differs from only by its case, else None."""
+    same = [k for k in known if k.lower() == given.lower()]
+    return same[0] if len(same) == 1 else None
+
+
 def did_you_mean(name: str, entry: CatalogueEntry) -> str:
-    """``"; did you mean 'x'?"`` for the entry's setting nearest to a mistyped name, else ""."""
-    close = difflib.get_close_matches(name, list(entry.settings_by_name), n=1, cutoff=0.75)
+    """``"; did you mean 'x'?"`` for the setting a mistyped name stands for: another library's
+    name of it (:data:`SETTING_ALIASES`), the same name in another case, else the nearest spelling;
+    "" when none is near."""
+    known = list(entry.settings_by_name)
+    alias = SETTING_ALIASES.get(name)
+    if alias is not None and alias[0] in entry.settings_by_name:
+        return f"; did you mean {alias[0]!r}? ({name!r} is {alias[1]})"
+    if (same := same_but_case(name, known)) is not None:
+        return f"; did you mean {same!r}? (setting names are case-sensitive)"
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
