@@ -162,6 +162,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     if name == "hyperband":
         notes += _hyperband_notes(settings, given, spec.parallel_trial_count)
         notes += _resource_list_notes(settings, spec.parameters)
+        notes += _resource_range_notes(settings, spec.parameters)
     if name == "pbt":
         notes += _pbt_notes(given, spec.parameters)
     if name == "darts" and spec.nas_config is not None:
@@ -1148,6 +1149,39 @@ def _resource_list_notes(settings: Mapping[str, str], parameters: Sequence[Param
             f"hyperband gives its resource {resource.name!r} the schedule's values {', '.join(map(str, resources))} whatever the list holds, "
             f"as Katib's hyperband service does (str(r)); {', '.join(map(str, missing))} {'is' if len(missing) == 1 else 'are'} not in the list "
             "and trials get them all the same",
+        )
+    ]
+
+
+def _resource_range_notes(settings: Mapping[str, str], parameters: Sequence[ParameterSpec]) -> list[FieldError]:
+    """An int or double hyperband resource: Katib's service gives it the schedule's whole numbers
+    whatever its min and max (``str(r)``), and so does kfp-tune; a note names the ones outside.
+    A range of one value (Katib's hyperband example: num-epochs 1..1) is a placeholder that says
+    the algorithm owns the values: nothing to note."""
+    parsed, errors = parse_settings(ALGORITHMS["hyperband"], list(settings.items()), "")
+    found = [(i, p) for i, p in enumerate(parameters) if p.name == parsed.get("resource_name")]
+    if errors or not found or found[0][1].parameter_type not in ("int", "double"):
+        return []
+    index, resource = found[0]
+    try:
+        low, high = float(resource.feasible_space.min or ""), float(resource.feasible_space.max or "")
+    except ValueError:
+        return []  # the parameter's own checks say what is wrong with it
+    if low == high:
+        return []
+    r_l = parsed["r_l"] if parsed["r_l"] is not None else high  # the algorithm's default: the resource's max
+    if not r_l >= 1:
+        return []  # refused by kfp-tune's own checks
+    resources = hyperband_resources(r_l, parsed["eta"])
+    outside = [r for r in resources if not low <= r <= high]
+    if not outside:
+        return []
+    return [
+        FieldError(
+            f"spec.parameters[{index}].feasibleSpace",
+            f"hyperband gives its resource {resource.name!r} the schedule's values {', '.join(map(str, resources))} whatever its range, "
+            f"as Katib's hyperband service does (str(r)); {', '.join(map(str, outside))} {'is' if len(outside) == 1 else 'are'} outside "
+            f"min {resource.feasible_space.min} .. max {resource.feasible_space.max} and trials get them all the same",
         )
     ]
 
