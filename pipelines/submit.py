@@ -215,6 +215,15 @@ PACKAGE_KEYS = ("components", "deploymentSpec", "pipelineInfo", "root", "schemaV
 (its are apiVersion, kind, metadata, spec, status)."""
 
 
+MAX_PACKAGE_BYTES = 32 * 1024 * 1024
+"""The largest package-named file read to tell whether it is a compiled pipeline package: KFP's
+API server's bound on a pipeline file (``MaxFileLength = 32 << 20`` in
+backend/src/apiserver/server/util.go). A package is no experiment, so the experiment file's
+bound (:data:`~kfp_tune.core.loading.MAX_DOCUMENT_BYTES`, 3 MiB, Kubernetes' request limit) is
+not its own; one told as a package is then held to what a run can carry
+(:data:`~kfp_tune.pipelines.builder.PIPELINE_BUDGET_BYTES`), with words about a package."""
+
+
 @dataclass(frozen=True)
 class PackageReading:
     """What a file given where a pipeline package or an experiment is read is, from one read
@@ -226,7 +235,8 @@ class PackageReading:
     broken: str = ""
     """Why a file with KFP's top-level keys is no package KFP's compiler writes, as every
     command says it ("a compiled KFP pipeline package, ..., and a broken one: pipelineInfo:
-    missing (compile it again)")."""
+    missing (compile it again)"); or why a package-named file too large to be a package or an
+    experiment was left unread (:func:`too_large_for_a_package`)."""
     unreadable: str = ""
     """Why a package-named file is no YAML text ("not valid YAML: line 4, column 1: ...; expected ...")."""
 
@@ -238,9 +248,11 @@ def read_package(path: str | Path) -> PackageReading:
     apiVersion or kind and has ``pipelineInfo`` and ``root``, both mappings, is a package; with
     two or more of KFP's top-level keys (:data:`PACKAGE_KEYS`) but not those two mappings (a
     package edited or cut by hand), a broken one, with why. The file is read and parsed once
-    (:func:`_parsed_package` keeps the parse for the checks that read it later). A file that
-    cannot be read (missing, a folder, no permission) is left to the experiment loader, which
-    says so."""
+    (:func:`_parsed_package` keeps the parse for the checks that read it later), by the
+    package's bound (:data:`MAX_PACKAGE_BYTES`), not the experiment's: one larger than an
+    experiment may be that is no package is left to the experiment loader, which refuses it by
+    its size; one past the package's bound is refused unread. A file that cannot be read
+    (missing, a folder, no permission) is left to the experiment loader, which says so."""
     import yaml
 
     file = Path(path)
@@ -252,8 +264,8 @@ def read_package(path: str | Path) -> PackageReading:
         return PackageReading(unreadable=f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); {UNREADABLE_SOURCE_EXPECTED}")
     except (OSError, ValueError):  # unreadable, or a name the system refuses: the loader says
         return PackageReading()
-    if text is None:  # larger than an experiment may be: the loader refuses it, naming the limit, as for any suffix
-        return PackageReading()
+    if text is None:  # larger than a package may be, and so than an experiment: refused unread
+        return PackageReading(broken=too_large_for_a_package())
     try:
         first = _parsed_package(text)
     except yaml.YAMLError as exc:
@@ -684,16 +696,24 @@ def _yaml_refusal_in_full(text: str, exc: Any) -> str:
 
 
 def _package_text(file: Path) -> str | None:
-    """A package-named file's text, None when it is larger than an experiment file may be
-    (:data:`~kfp_tune.core.loading.MAX_DOCUMENT_BYTES`): the experiment loader's rule, its size
-    looked at before any of it is read (:func:`~kfp_tune.core.yaml_bounds.bounded_file_bytes`),
-    so a multi-GB file given by mistake is refused at once, not read and parsed whole first.
-    UnicodeDecodeError when it is not UTF-8 text."""
-    from kfp_tune.core.loading import MAX_DOCUMENT_BYTES
+    """A package-named file's text, None when it is larger than a package may be
+    (:data:`MAX_PACKAGE_BYTES`), its size looked at before any of it is read
+    (:func:`~kfp_tune.core.yaml_bounds.bounded_file_bytes`), so a multi-GB file given by
+    mistake is refused at once, not read and parsed whole first. UnicodeDecodeError when it is
+    not UTF-8 text."""
     from kfp_tune.core.yaml_bounds import bounded_file_bytes
 
-    data = bounded_file_bytes(file, MAX_DOCUMENT_BYTES)
+    data = bounded_file_bytes(file, MAX_PACKAGE_BYTES)
     return None if data is None else data.decode("utf-8")
+
+
+def too_large_for_a_package() -> str:
+    """Why a package-named file past :data:`MAX_PACKAGE_BYTES` is refused unread: in words about
+    a package and an experiment both, since it cannot be told which it was meant to be."""
+    from kfp_tune.core.loading import MAX_DOCUMENT_BYTES
+
+    return (f"larger than {MAX_PACKAGE_BYTES:,} bytes, the most KFP's API server takes in a compiled pipeline package "
+            f"(an experiment file may have {MAX_DOCUMENT_BYTES:,}, Kubernetes' request limit), so it was left unread")
 
 
 def package_document(package: str | Path) -> dict[str, Any]:
@@ -703,9 +723,7 @@ def package_document(package: str | Path) -> dict[str, Any]:
     by :func:`read_package`'s rule (InputError when it has grown past the limit since)."""
     text = _package_text(Path(package))
     if text is None:
-        from kfp_tune.core.loading import MAX_DOCUMENT_BYTES
-
-        raise InputError(f"{package} is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
+        raise InputError(f"{package}: {too_large_for_a_package()}")
     return copy.deepcopy(_parsed_package(text))
 
 
