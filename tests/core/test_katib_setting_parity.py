@@ -124,6 +124,7 @@ def _unread_seed(algorithm: str, seed: str) -> dict[str, Any]:
     doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": algorithm, "algorithmSettings": settings}})
     if algorithm == "pbt":
         doc["spec"]["parameters"] = PBT_PARAMETERS
+        doc["spec"]["resumePolicy"] = "FromVolume"  # as Katib runs pbt: no note of its own
     return doc
 
 

@@ -63,7 +63,8 @@ def test_settings_katib_requires_and_kfp_tune_defaults() -> None:
     hyperband["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}
     (note,) = katib_notes(load_experiment(hyperband))
     assert note.message == "Katib's hyperband service requires 'r_l'; kfp-tune gives it a default: the max of the resource parameter 'y', 9, a schedule of 23 trials"
-    pbt = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt", "algorithmSettings": [PBT_DIR, {"name": "n_population", "value": "5"}]}})
+    pbt = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt", "algorithmSettings": [PBT_DIR, {"name": "n_population", "value": "5"}]},
+                                  "spec.resumePolicy": "FromVolume"})
     pbt["spec"]["parameters"] = STEPPED
     assert [note.message for note in katib_notes(load_experiment(pbt))] == ["Katib's pbt service requires 'truncation_threshold'; kfp-tune gives it a default"]
 
@@ -74,7 +75,8 @@ STEPPED = [{"name": name, "parameterType": "double", "feasibleSpace": {"min": "0
 
 def _pbt(*settings: dict[str, str], parameters: list[dict[str, object]] = STEPPED) -> dict[str, object]:
     doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt", "algorithmSettings": [*settings, {"name": "n_population", "value": "5"},
-                                                                                                   {"name": "truncation_threshold", "value": "0.2"}]}})
+                                                                                                   {"name": "truncation_threshold", "value": "0.2"}]},
+                                  "spec.resumePolicy": "FromVolume"})  # as Katib runs pbt (tests/core/test_portability_pbt_resume_policy.py)
     doc["spec"]["parameters"] = parameters  # type: ignore[index]
     return doc
 

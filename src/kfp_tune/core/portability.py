@@ -164,7 +164,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         notes += _resource_list_notes(settings, spec.parameters)
         notes += _resource_range_notes(settings, spec.parameters)
     if name == "pbt":
-        notes += _pbt_notes(given, spec.parameters)
+        notes += _pbt_notes(given, spec.parameters, spec.resume_policy)
     if name == "darts" and spec.nas_config is not None:
         for index, operation in enumerate(spec.nas_config.operations or []):
             if not operation.parameters:
@@ -694,12 +694,25 @@ def _hyperband_notes(settings: Mapping[str, str], given: Sequence[str], parallel
     return notes
 
 
-def _pbt_notes(given: Sequence[str], parameters: Sequence[ParameterSpec]) -> list[FieldError]:
+def _pbt_notes(given: Sequence[str], parameters: Sequence[ParameterSpec], resume_policy: str) -> list[FieldError]:
     """pkg/suggestion/v1beta1/pbt/service.py: ValidateAlgorithmSettings compares the text of
     resample_probability with numbers, which raises, so any value is refused; and its
     HyperParameterSampler reads every number parameter's step, so a double without one fails
-    the first suggestion (an int's step defaults to 1)."""
+    the first suggestion (an int's step defaults to 1). And Katib's pod webhook mounts the
+    suggestion's volume claim into every trial pod of an experiment with suggestion_trial_dir
+    (inject_webhook.go, mutateSuggestionVolume), a claim its suggestion controller makes only
+    under resumePolicy FromVolume (suggestion_controller.go, ReconcileSuggestion)."""
     notes: list[FieldError] = []
+    if resume_policy != "FromVolume":
+        notes.append(
+            FieldError(
+                "spec.resumePolicy",
+                f"Katib runs pbt only under resumePolicy: FromVolume (this one is {resume_policy or 'Never'}): its pod webhook mounts the "
+                "suggestion's volume claim into every trial pod for suggestion_trial_dir, and Katib makes that claim only under "
+                "FromVolume, so each trial pod waits for a claim that never exists; kfp-tune keeps the checkpoints in its store "
+                "whatever the policy",
+            )
+        )
     if "resample_probability" in given:
         notes.append(
             FieldError(
