@@ -1468,15 +1468,22 @@ SERVER_MESSAGE_CHARS = 300
 """The most of the KFP API's own message an error repeats."""
 
 
-BEARER_LIKE = re.compile(r"(?i)\b(bearer\s+|basic\s+|token=|token:\s*)[A-Za-z0-9._~+/=-]{8,}|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-"""What reads as a credential in a server's words: an Authorization value an error page repeats
-(``Bearer ...``, ``Basic ...``), ``token=...``, a JWT."""
+TOKEN_VALUE = r"(?:(?=[A-Za-z0-9._~+/=-]*[0-9])[A-Za-z0-9._~+/=-]{20,}|[A-Za-z0-9+/]{6,}={1,2})(?![A-Za-z0-9._~+/=-])"
+"""A value that looks like a token, not a word: 20 or more token characters holding a digit, or
+base64 with its padding (``Basic dXNlcjpwYXNzd29yZA==``)."""
+BEARER_LIKE = re.compile(rf"(?i)\b(bearer\s+|basic\s+|token=|token:\s*){TOKEN_VALUE}|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+"""What reads as a credential in a server's words: a token-looking value (:data:`TOKEN_VALUE`)
+after ``Bearer``, ``Basic``, ``token=`` or ``token:`` (an Authorization value an error page
+repeats), or a JWT anywhere; never the word after them ("Failed basic validation of ...")."""
+KFP_PLACEHOLDER_KEY = "placeholder"
+"""The api_key kfp.Client holds for ``credentials=`` until its first request: no secret."""
 
 
 def _without_tokens(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """A server's words without the client's own token (``secrets``) or what reads as one
-    (:data:`BEARER_LIKE`): an auth proxy's error page may repeat the request's Authorization."""
-    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+    """A server's words without the client's own token (``secrets``, kfp's placeholder aside)
+    or what looks like one (:data:`BEARER_LIKE`): an auth proxy's error page may repeat the
+    request's Authorization, and the rest of its words may say why it refused."""
+    for secret in sorted({s for s in secrets if s and s != KFP_PLACEHOLDER_KEY}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return BEARER_LIKE.sub(lambda m: f"{m.group(1)}***" if m.group(1) else "***", text)
 
