@@ -79,8 +79,10 @@ def _bytes_read_by_this_thread() -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/thread-self/io").exists(), reason="needs Linux's per-thread I/O accounting")
-def test_a_huge_file_is_refused_having_read_no_more_than_the_limit(tmp_path: Path) -> None:
-    """The read stops one byte past the limit: a 64 MiB (sparse) file costs no more than a 3 MiB one."""
+def test_a_huge_file_is_refused_having_read_none_of_it(tmp_path: Path) -> None:
+    """Its size is looked at first (yaml_bounds.bounded_file_bytes, review B of session 38,
+    finding 8): a 64 MiB (sparse) file is refused with none of it read, where the loader's own
+    read took the limit + 1 bytes first."""
     path = tmp_path / "huge.yaml"
     with path.open("wb") as handle:
         handle.truncate(64 * 1024 * 1024)
@@ -88,7 +90,7 @@ def test_a_huge_file_is_refused_having_read_no_more_than_the_limit(tmp_path: Pat
     message = source_problem(path)
     read = _bytes_read_by_this_thread() - before
     assert "larger than" in message and str(path) in message
-    assert KUBERNETES_REQUEST_LIMIT < read <= KUBERNETES_REQUEST_LIMIT + 64 * 1024, read
+    assert read < 64 * 1024 < KUBERNETES_REQUEST_LIMIT, read
 
 
 # --- YAML mistakes -----------------------------------------------------------------------------

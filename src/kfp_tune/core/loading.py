@@ -29,7 +29,7 @@ from kfp_tune.core.errors import SHOWN_LIMIT, FieldError, SpecError, clipped, sh
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
 from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, TYPED_PREFIX, go_yaml_scalar, go_yaml_tagged, json_numbers
 from kfp_tune.core.validation import validate_experiment, yaml_type_name
-from kfp_tune.core.yaml_bounds import BASE_LOADER, check_yaml_shape, file_error, yaml_problem
+from kfp_tune.core.yaml_bounds import BASE_LOADER, bounded_file_bytes, check_yaml_shape, file_error, yaml_problem
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
 """The Kubernetes API server's limit on a request body: kubectl cannot create a larger object."""
@@ -422,16 +422,16 @@ def _nested_models_as_json(value: Any, done: dict[int, Any], open_ids: set[int])
 
 
 def _read_file(path: Path) -> str:
-    """The file's text, read no further than the size limit (a device or a huge file cannot
-    stall the read), decoded as UTF-8."""
+    """The file's text, by the one bounded read (:func:`~.yaml_bounds.bounded_file_bytes`): a
+    larger file than the size limit is refused by its size unread, and no more than the limit
+    + 1 bytes are ever read (a device or a huge file cannot stall the read); decoded as UTF-8."""
     try:
         if path.exists() and not path.is_file():
             raise file_error(f"{path} is not a regular file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        data = bounded_file_bytes(path, MAX_DOCUMENT_BYTES)
     except OSError as exc:
         raise file_error(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_DOCUMENT_BYTES:
+    if data is None:
         raise file_error(f"{path} is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit); an experiment is a few KB")
     try:
         return data.decode("utf-8-sig")
