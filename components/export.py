@@ -15,11 +15,15 @@ from pathlib import Path
 from kfp import compiler
 
 from kfp_tune.components import best_trial, collect_metrics, decide_stop, launch_trial, stage_inputs, suggest
+from kfp_tune.components.decide_stop import fail_if_experiment_failed
 
 COMPONENTS = {
     "suggest": suggest, "launch_trial": launch_trial, "collect_metrics": collect_metrics, "decide_stop": decide_stop,
     "stage_inputs": stage_inputs, "best_trial": best_trial,
+    # decide-stop's second component (its code in components/decide_stop), in a folder of its own as every component.yaml is
+    "fail_if_experiment_failed": fail_if_experiment_failed,
 }
+"""Each component by the folder its ``component.yaml`` is written to."""
 HERE = Path(__file__).resolve().parent
 
 

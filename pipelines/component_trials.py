@@ -376,10 +376,13 @@ def component_trials(
     values) differ from those the experiment's trials were measured on. ``maxTrialCount`` is
     required (one loop iteration per trial, at most :data:`MAX_COMPONENT_TRIALS`);
     parallelTrialCount is the loop's parallelism. The goal, the
-    budgets and maxFailedTrialCount apply after each trial."""
+    budgets and maxFailedTrialCount apply after each trial. As the tuning step does, the call
+    fails (fail-if-experiment-failed, before best-trial) when its experiment is Failed, in this
+    call or before, so no step after it takes a Failed experiment's best trial."""
     from kfp import dsl, kubernetes
 
     from kfp_tune.components.best_trial import best_trial
+    from kfp_tune.components.decide_stop import fail_if_experiment_failed
     from kfp_tune.components.suggest import suggest
     from kfp_tune.launchers.runtime_image import checked_runtime_image
     from kfp_tune.pipelines.builder import (
@@ -584,7 +587,13 @@ def component_trials(
         run_id = opened.outputs["run_id"]
         tuned = loop(**{name: value for name, value in arguments.items() if value is not None}, run_id=run_id).after(opened)
         tuned.set_caching_options(False).set_display_name(f"tune {loaded.name} ({spec_obj.name} trials)")
-        best = stateful(best_trial(**handles, run_id=run_id).after(tuned), "best-trial (parameters, objective, metrics, model)", secret)
+        # its experiment Failed, in this call or before, the call fails, as a tuning step's: no step after it takes a Failed
+        # experiment's best trial (after the loop, whose exit handler has written the status and the reports)
+        failed = stateful(
+            fail_if_experiment_failed(**handles, run_id=run_id, failed_before_fails=True).after(tuned),
+            "fail-if-experiment-failed (the run fails when its experiment is Failed)", secret,
+        )
+        best = stateful(best_trial(**handles, run_id=run_id).after(failed), "best-trial (parameters, objective, metrics, model)", secret)
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
             best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"], best_metrics=best.outputs["best_metrics"],

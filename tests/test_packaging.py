@@ -345,7 +345,7 @@ def test_built_wheel_holds_every_module_under_one_package(tmp_path):
     for folder in ("algorithms", "components", "pipelines"):
         sources |= {f"kfp_tune/{p.relative_to(REPO).as_posix()}" for p in (REPO / folder).rglob("*.py")}
     assert sources <= set(names), sorted(sources - set(names))
-    folders = ("suggest", "launch_trial", "collect_metrics", "decide_stop", "stage_inputs", "best_trial")
+    folders = ("suggest", "launch_trial", "collect_metrics", "decide_stop", "stage_inputs", "best_trial", "fail_if_experiment_failed")
     shipped = {f"kfp_tune/components/{d}/{f}" for d in folders for f in ("component.yaml", "README.md")}
     shipped.add("kfp_tune/core/job_fields.json")  # the batch/v1 Job fields validation reads
     assert shipped <= set(names), sorted(shipped - set(names))

@@ -16,7 +16,7 @@ from kfp_tune.components import collect_metrics, decide_stop, launch_trial, sugg
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.stores import LocalStore
 
-FOLDERS = ["suggest", "launch_trial", "collect_metrics", "decide_stop", "stage_inputs", "best_trial"]
+FOLDERS = ["suggest", "launch_trial", "collect_metrics", "decide_stop", "stage_inputs", "best_trial", "fail_if_experiment_failed"]
 
 
 def _without_sdk_version(text: str) -> str:
