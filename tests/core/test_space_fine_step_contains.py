@@ -58,12 +58,28 @@ def test_half_a_step_off_is_refused_however_fine_the_step(low: str, high: str, s
 
 
 @pytest.mark.parametrize(("low", "high", "step"), [("0", "1e9", "0.000001"), ("1000000", "1000001", "0.000000001")])
-def test_a_step_too_fine_for_a_double_at_its_values_is_refused_naming_the_finest(low: str, high: str, step: str) -> None:
+def test_a_step_too_fine_for_a_double_at_its_values_is_refused_before_a_run_and_a_stored_one_stays_readable(low: str, high: str, step: str, tmp_path) -> None:
+    """Refused before a run (run, compile, submit, validate's exit 3), naming the finest step; not
+    by validation, which every read of a stored experiment does (review D of session 38, finding
+    1: an experiment an older build stored with such a step read as damaged)."""
     from conftest import quadratic_experiment
     from kfp_tune.core.errors import SpecError
     from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import load_state
+    from kfp_tune.steps.prepare import prepare, runnable_problems
+    from kfp_tune.stores import LocalStore
 
-    doc = quadratic_experiment(**{"spec.parameters": [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": low, "max": high, "step": step}}]})
-    with pytest.raises(SpecError) as info:
-        load_experiment(doc)
-    assert "spec.parameters[0].feasibleSpace.step: expected a step of at least" in str(info.value), info.value
+    doc = quadratic_experiment()
+    doc["spec"]["parameters"][0] = {"name": "x", "parameterType": "double", "feasibleSpace": {"min": low, "max": high, "step": step}}
+    experiment = load_experiment(doc)  # valid Katib
+    (problem,) = runnable_problems(experiment)
+    assert problem.path == "spec.parameters[0].feasibleSpace.step" and problem.message.startswith("expected a step of at least"), problem
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), experiment.name)
+    with pytest.raises(SpecError):
+        prepare(records, experiment)
+    assert records.store.list("") == []  # nothing written
+    from kfp_tune.steps.prepare import init_experiment
+
+    init_experiment(records, experiment)  # as an older build stored it
+    assert load_state(records).experiment.name == experiment.name  # still readable

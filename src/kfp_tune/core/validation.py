@@ -28,7 +28,7 @@ from kfp_tune.core.job_fields import placeholder_stays_text, typed_when_filled_i
 from kfp_tune.core.naming import label_field_problems, labels_for, namespace_problem
 from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.plugin_failures import failed_plugins_note
-from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, finest_step, parse_number
+from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
 from kfp_tune.core.template import (
     is_meta_reference,
@@ -608,9 +608,6 @@ def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, 
             errors.add(f"{fpath}.max", f"max - min overflows a float (min {low:g}, max {high:g}); expected a range whose width is a finite number")
         elif step is not None and step > 0 and (high - low) / step > MAX_GRID_POINTS_PER_PARAMETER:
             errors.add(f"{fpath}.step", f"expected a step of at least (max - min) / 2**53 ({(high - low) / MAX_GRID_POINTS_PER_PARAMETER:g}), got {step:g}")
-        elif step is not None and step > 0 and parameter.parameter_type == "double" and step < finest_step(low, high):
-            errors.add(f"{fpath}.step", f"expected a step of at least {finest_step(low, high):g}: a finer one, at values up to "
-                       f"{max(abs(low), abs(high)):g}, is too few float spacings wide to tell a value on its grid from one off it; got {step:g}")
         if step is not None and step > 0 and step > high - low and low < high:
             errors.add(f"{fpath}.step", f"expected a step no larger than max - min ({high - low:g}), got {step:g}")
     if step is not None and step <= 0:

@@ -17,6 +17,7 @@ from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, S
 from kfp_tune.core.loading import status_not_carried
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING, short_hash
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, payload_of, utc_now
+from kfp_tune.core.space import finest_step
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map
@@ -66,6 +67,26 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
                 f"the {kind} collector is not implemented in this version yet (implemented: {', '.join(COLLECTORS)})",
             )
         )
+    return problems + _too_fine_steps(experiment)
+
+
+def _too_fine_steps(experiment: Experiment) -> list[FieldError]:
+    """A double's step finer than its bounds' float spacing allows (core.space.finest_step): no
+    run can tell its grid's values apart. Refused before a run, not by validation, so that an
+    experiment an older build stored with one stays readable (status, trials, report)."""
+    problems: list[FieldError] = []
+    for index, parameter in enumerate(experiment.spec.parameters):
+        space = parameter.feasible_space
+        if parameter.parameter_type != "double" or space.step in (None, "") or space.min in (None, "") or space.max in (None, ""):
+            continue
+        low, high, step = float(str(space.min)), float(str(space.max)), float(str(space.step))
+        finest = finest_step(low, high)
+        if step < finest:
+            problems.append(FieldError(
+                f"spec.parameters[{index}].feasibleSpace.step",
+                f"expected a step of at least {finest:g}: a finer one, at values up to {max(abs(low), abs(high)):g}, is too few float "
+                f"spacings wide to tell a value on its grid from one off it; got {step:g}",
+            ))
     return problems
 
 
