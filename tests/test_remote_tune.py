@@ -638,3 +638,20 @@ def test_without_a_store_the_run_keeps_its_records_where_its_namespace_may_write
         for run in kfp_host.posted("runs")
     ]
     assert defaults == ["s3://mlpipeline/private/team-a/kfp-tune", DEFAULT_CLUSTER_STORE]
+
+
+def test_wait_returns_an_experiment_that_ended_failed_though_its_run_failed(kfp_host, tmp_path):
+    """36d7cf6 fails the KFP run of an experiment that ended Failed (red in the UI): wait() gives
+    its TuneResult, status Failed, as the in-process tune() does (review C of session 38, finding
+    1: it raised 'ended FAILED'); a run that failed with the experiment not Failed still raises."""
+    handle = kfp_tune.submit_function(always_fails, SPACE, host=kfp_host.url, name="quad-f", max_failed_trial_count=1, max_trial_count=3)
+    store = tmp_path / "store"
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        kfp_tune.tune(always_fails, SPACE, name="quad-f", store=str(store), max_failed_trial_count=1, max_trial_count=3, algorithm="grid")
+    kfp_host.run_state = "FAILED"
+    result = dataclasses.replace(handle, store=str(store)).wait(timeout=5, poll_seconds=0.05)
+    assert (result.status, result.reason) == ("Failed", "ExperimentFailed"), result
+    running = tmp_path / "running"
+    kfp_tune.tune(quadratic, SPACE, name="quad-f", store=str(running), max_trial_count=1, algorithm="grid")
+    with pytest.raises(KfpTuneError, match=re.escape(f"ended FAILED: see {handle.url}")):
+        dataclasses.replace(handle, store=str(running)).wait(timeout=5, poll_seconds=0.05)

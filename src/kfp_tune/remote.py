@@ -661,8 +661,9 @@ class RemoteTuning:
 
     def wait(self, timeout: float = 24 * 3600, poll_seconds: float = 10.0) -> Any:
         """Wait (at most ``timeout`` seconds) for the KFP run to end, then the TuneResult read
-        from the store, as ``tune()`` gives it. TimeoutError when it runs on; KfpTuneError when
-        the run did not succeed or the store cannot be read from here."""
+        from the store, as ``tune()`` gives it (an experiment that ended Failed too, whose run
+        KFP shows failed). TimeoutError when it runs on; KfpTuneError when the run did not
+        succeed for another reason or the store cannot be read from here."""
         from kfp_tune.pipelines.submit import kfp_api_errors
 
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
@@ -681,6 +682,10 @@ class RemoteTuning:
         if run is None:
             raise TimeoutError(f"run {self.run_id} of experiment {self.experiment!r} is still running after {timeout:g} s: {self.url}")
         state = _run_state(run)
+        if state == "FAILED":  # the run fails when its experiment ended Failed: that is a result, as tune()'s
+            failed = self._experiment_failed()
+            if failed is not None:
+                return failed
         if state != "SUCCEEDED":
             raise KfpTuneError(f"run {self.run_id} of experiment {self.experiment!r} ended {state or 'without a state'}: see {self.url}")
         result = self.result()
@@ -688,6 +693,16 @@ class RemoteTuning:
         if warning:
             warnings.warn(f"{warning}; the run: {self.url}", stacklevel=2)
         return result
+
+    def _experiment_failed(self) -> Any:
+        """The TuneResult of a run that failed because its experiment ended Failed (its last step
+        fails the run then, after writing everything: 36d7cf6), as ``tune()`` returns it; None
+        when the store says otherwise or cannot be read (the run itself failed)."""
+        try:
+            result = self.result()
+        except KfpTuneError:
+            return None
+        return result if result.status == "Failed" else None
 
     def result(self) -> Any:
         """The TuneResult as the store holds it now (``status`` Running while the run goes on)."""
