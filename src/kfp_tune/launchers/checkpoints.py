@@ -103,8 +103,29 @@ def copy_folder(parent: str, source: Path, target: Path) -> None:
         raise missing_parent(parent, str(source))
     try:
         shutil.copytree(source, target, symlinks=True, ignore=_special_files)
+        for kind, link in _walk(target):  # a link to the parent's own file becomes one to the copy's
+            if kind == "link":
+                written = os.readlink(link)
+                kept = link_target(source / link.relative_to(target), written, source)
+                if kept != written:
+                    link.unlink()
+                    os.symlink(kept, link)
     except OSError as exc:  # shutil.Error too
         raise _copy_failure(parent, source, exc) from None
+
+
+def link_target(link: Path, written: str, folder: Path) -> str:
+    """What a link of a trial's checkpoint ``folder`` is kept as: a target inside the folder,
+    written absolute (``os.symlink(os.path.abspath(ckpt), "latest")``), as the path relative to
+    the link, so that a child's copy names its own file, not its parent's (which it would then
+    write through) or a folder gone with its parent's scratch; any other target as written."""
+    if not os.path.isabs(written):
+        return written
+    for root in dict.fromkeys((os.path.normpath(folder), os.path.realpath(folder))):
+        resolved = os.path.normpath(written)
+        if resolved == root or resolved.startswith(root + os.sep):
+            return os.path.relpath(resolved, os.path.normpath(link.parent) if root == os.path.normpath(folder) else os.path.realpath(link.parent))
+    return written
 
 
 def _walk(folder: Path) -> Iterator[tuple[str, Path]]:
@@ -225,7 +246,7 @@ class TrialFolder:
                 folders.append(relative)
             elif kind == "link":
                 try:
-                    links[relative] = os.readlink(path)
+                    links[relative] = link_target(path, os.readlink(path), self.path)
                 except OSError as exc:
                     raise StoreError(f"cannot read checkpoint link {path}: {exc.strerror}") from None
             elif upload is not None:
