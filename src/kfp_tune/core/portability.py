@@ -309,6 +309,10 @@ def _yaml_number_notes(written: Mapping[str, Any]) -> list[FieldError]:
 
 SHELL_UNQUOTED = frozenset("'\"\\`$|&;<>()*?[")
 """Characters the shell reads as syntax outside quotes (quotes, expansions, operators, globs)."""
+BRACE_SHELLS = frozenset({"bash", "zsh", "ksh"})
+"""Shells that expand ``{a,b}`` and ``{1..3}`` in a word (sh, dash, does not)."""
+BRACE_EXPANSION = re.compile(r"\{[^{}]*(,|\.\.)[^{}]*\}")
+"""A brace expression such a shell expands into several words."""
 SHELL_WORD_START = frozenset("#~")
 """... and at the start of a word only (a comment, the home folder)."""
 SHELL_DOUBLE_QUOTED = frozenset('"\\`$')
@@ -331,7 +335,8 @@ def shell_value_notes(experiment: Experiment) -> list[FieldError]:
     if container is None:
         return []
     words = [str(w) for w in (container.get("command") or []) + (container.get("args") or []) if isinstance(w, (str, int, float))]
-    line = shell_form(words)[2] if words else ""
+    shell, _, line = shell_form(words) if words else ("sh", "-c", "")
+    braces = shell.rsplit("/", 1)[-1] in BRACE_SHELLS
     placeholders = _placeholders_in_shell(line)
     by_name = {p.name: (index, p) for index, p in enumerate(spec.parameters)}
     notes: list[FieldError] = []
@@ -340,10 +345,10 @@ def shell_value_notes(experiment: Experiment) -> list[FieldError]:
         if found is None or found[1].parameter_type != "categorical":
             continue
         index, parameter = found
-        reached = [(quote, word_start) for name, quote, word_start in placeholders if name == trial_parameter.name]
+        reached = [(quote, word_start, whole_word) for name, quote, word_start, whole_word in placeholders if name == trial_parameter.name]
         for position, value in enumerate(parameter.feasible_space.list or []):
-            for quote, word_start in reached:
-                read = _what_the_shell_reads(str(value), quote, word_start)
+            for quote, word_start, whole_word in reached:
+                read = _what_the_shell_reads(str(value), quote, word_start, whole_word, braces)
                 if read is None:
                     continue
                 placeholder = "${trialParameters." + trial_parameter.name + "}"
@@ -361,15 +366,19 @@ def shell_value_notes(experiment: Experiment) -> list[FieldError]:
     return notes
 
 
-def _placeholders_in_shell(line: str) -> list[tuple[str, str, bool]]:
+def _placeholders_in_shell(line: str) -> list[tuple[str, str, bool, bool]]:
     """Each ``${trialParameters.NAME}`` of a shell line: its name, the quote it stands in ("",
-    "'" or '"'), and whether it starts a word."""
-    found: list[tuple[str, str, bool]] = []
-    starts = {m.start(): m.group(1) for m in TRIAL_PARAMETER.finditer(line)}
+    "'" or '"'), whether it starts a word, and whether it is a whole word of its own (unquoted,
+    between blanks or the line's ends)."""
+    found: list[tuple[str, str, bool, bool]] = []
+    matches = {m.start(): m for m in TRIAL_PARAMETER.finditer(line)}
     quote, escaped = "", False
     for position, char in enumerate(line):
-        if position in starts and not escaped:
-            found.append((starts[position], quote, position == 0 or (not quote and line[position - 1] in " \t\n")))
+        if position in matches and not escaped:
+            starts_word = position == 0 or (not quote and line[position - 1] in " \t\n")
+            end = matches[position].end()
+            whole = starts_word and not quote and (end == len(line) or line[end] in " \t\n;|&")
+            found.append((matches[position].group(1), quote, starts_word, whole))
         if escaped:
             escaped = False
         elif char == "\\" and quote != "'":
@@ -379,9 +388,10 @@ def _placeholders_in_shell(line: str) -> list[tuple[str, str, bool]]:
     return found
 
 
-def _what_the_shell_reads(value: str, quote: str, word_start: bool) -> str | None:
+def _what_the_shell_reads(value: str, quote: str, word_start: bool, whole_word: bool = False, braces: bool = False) -> str | None:
     """What the shell does to ``value`` put in the line at a placeholder in ``quote``; None when
-    it passes whole."""
+    it passes whole. ``whole_word``: the placeholder is a word of its own, which an empty value
+    removes; ``braces``: the shell (bash) expands ``{a,b}`` and ``{1..3}``."""
     if quote == "'":
         return "ends the single quotes at its '" if "'" in value else None
     if quote == '"':
@@ -390,6 +400,8 @@ def _what_the_shell_reads(value: str, quote: str, word_start: bool) -> str | Non
     syntax = sorted({c for c in value if c in SHELL_UNQUOTED} | ({value[0]} & SHELL_WORD_START if value and word_start else set()))
     said = (["splits it at its whitespace"] if any(c.isspace() for c in value) else []) + (
         [f"reads its {', '.join(repr(c) for c in syntax)} as shell syntax"] if syntax else []
+    ) + (["expands its braces into several words"] if braces and BRACE_EXPANSION.search(value) else []) + (
+        ["drops the empty word, so the next argument takes its place"] if whole_word and not value else []
     )
     return " and ".join(said) or None
 
