@@ -1382,6 +1382,8 @@ def _one_health_check_client() -> Any:
                         api_key = getattr(self._existing_config, "api_key", None) or {}
                         secrets = tuple(str(v).removeprefix("Bearer ") for v in api_key.values() if v)
                         raise HealthCheckAnswer(int(exc.status), str(exc.reason or ""), exc.body, secrets, tries) from None
+                    log.warning("the KFP API answered %s %s (passing while KFP restarts?); asking again in %g s (%d of %d)",
+                                exc.status, exc.reason or "", HEALTH_CHECK_WAIT_SECONDS, tries + 1, HEALTH_CHECK_TRIES)
                 tries += 1
                 time.sleep(HEALTH_CHECK_WAIT_SECONDS)
 

@@ -135,7 +135,7 @@ def no_wait_between_health_checks(monkeypatch: pytest.MonkeyPatch) -> int:
     return submitting.HEALTH_CHECK_TRIES
 
 
-def test_a_gateway_answering_503_while_kfp_restarts_is_asked_again_and_the_submit_goes_on(fake_kfp_host, monkeypatch, no_wait_between_health_checks):
+def test_a_gateway_answering_503_while_kfp_restarts_is_asked_again_and_the_submit_goes_on(fake_kfp_host, monkeypatch, no_wait_between_health_checks, caplog):
     """Review of b6d9930: the health check asked once, so a gateway's 502 / 503 / 504 while KFP
     restarts (which kfp's own check outlasted, asking five times 5 s apart) ended the submit at
     once. Those answers are asked again, with kfp's budget; the submit then goes on."""
@@ -150,8 +150,11 @@ def test_a_gateway_answering_503_while_kfp_restarts_is_asked_again_and_the_submi
         return answered(request)
 
     monkeypatch.setattr(fake_kfp_host, "handle", handle)
-    submitted = kfp_tune.submit(DIGITS, host=fake_kfp_host.url)
+    with caplog.at_level("WARNING", logger="kfp_tune.pipelines.submit"):
+        submitted = kfp_tune.submit(DIGITS, host=fake_kfp_host.url)
     assert len(health_checks) == 3 and submitted.id in fake_kfp_host.runs, (health_checks, fake_kfp_host.runs)
+    said = [r.getMessage() for r in caplog.records if "asking again" in r.getMessage()]  # review D: the wait was silent
+    assert len(said) == 2 and said[0].startswith("the KFP API answered 503 Service Unavailable") and "(2 of " in said[0], said
 
 
 @pytest.mark.parametrize("status", sorted(GATEWAY_REASONS))
