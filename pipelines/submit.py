@@ -135,10 +135,11 @@ class Submitted:
 def _as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Experiment:
     """An Experiment, a Katib YAML file's path (a str is a path here), or its dict; checked
     before anything is sent."""
+    from kfp_tune.launchers import function_experiment_problems
     from kfp_tune.steps import runnable_problems
 
     model = as_experiment(Path(experiment) if isinstance(experiment, str) else experiment)
-    problems = runnable_problems(model)
+    problems = runnable_problems(model) + function_experiment_problems(model)
     if problems:
         raise SpecError(problems)
     return model

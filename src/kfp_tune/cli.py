@@ -627,20 +627,22 @@ def _open_store(uri: str | None, look: bool = False) -> Store:
 
 
 def _check_runnable(experiment: Experiment) -> None:
+    from kfp_tune.launchers import function_experiment_problems
     from kfp_tune.steps import runnable_problems
 
-    problems = runnable_problems(experiment)
+    problems = runnable_problems(experiment) + function_experiment_problems(experiment)
     if problems:
         raise SpecError(problems)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from kfp_tune.core.template_source import config_map_reference, needs_config_map
+    from kfp_tune.launchers import function_experiment_problems
     from kfp_tune.steps import runnable_problems
 
     _refuse_compiled(args.experiment, "validate", "kfp-tune submit checks a compiled pipeline before it starts a run")
     experiment = _load(args.experiment, templates=args.trial_templates)
-    problems = runnable_problems(experiment)
+    problems = runnable_problems(experiment) + function_experiment_problems(experiment)
     if problems:  # a CI gate on validate must not pass what run and compile then refuse
         print(f"{args.experiment}: valid Katib experiment {experiment.name!r}, but kfp-tune cannot run it (run and compile refuse it):", file=sys.stderr)
         for problem in problems:

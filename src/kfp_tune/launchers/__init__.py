@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from kfp_tune.core.checkpoints import trial_dir_of
-from kfp_tune.core.errors import shown
+from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.vocabulary import STORE_VARIABLE, CollectorKind
+from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, STORE_VARIABLE, CollectorKind
 from kfp_tune.launchers.local import LocalLauncher, missing_command
 
 
@@ -70,6 +70,16 @@ def _local_config(data: Mapping[str, Any]) -> tuple[dict[str, str], float | None
         raise ValueError(f"launcher_config timeoutSeconds: expected a number of seconds, more than 0 (0 or null: no limit), got {shown(timeout)}")
     return dict(mounts), float(timeout) if timeout else None
 
+
+
+def function_experiment_problems(experiment: Experiment) -> list[FieldError]:
+    """A tune() function experiment's spec (kfp-tune's :data:`FUNCTION_TRIAL_KIND` record: the
+    function is not stored with it), given to compile, submit, schedule or validate as a file:
+    no pipeline and no launcher but tune()'s own can run it, said before anything is sent."""
+    template = experiment.spec.trial_template
+    if template is None or not template.trial_spec or template.trial_spec.get("kind") != FUNCTION_TRIAL_KIND:
+        return []
+    return [FieldError("spec.trialTemplate.trialSpec", missing_command(template.primary_container_name, FUNCTION_TRIAL_KIND))]
 
 def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
     """Refuse, before any trial is made, an experiment this launcher's config cannot run
