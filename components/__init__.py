@@ -6,7 +6,8 @@ a user's own pipeline (stage-inputs, best-trial). Each is a thin shell over one 
 
 from kfp_tune.components.best_trial import best_trial
 from kfp_tune.components.collect_metrics import collect_metrics
-from kfp_tune.components.decide_stop import decide_stop, fail_if_experiment_failed
+from kfp_tune.components.decide_stop import decide_stop
+from kfp_tune.components.fail_if_experiment_failed import fail_if_experiment_failed
 from kfp_tune.components.launch_trial import launch_trial
 from kfp_tune.components.stage_inputs import stage_inputs
 from kfp_tune.components.suggest import suggest
