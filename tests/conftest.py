@@ -277,13 +277,16 @@ def usual_sigint() -> Iterator[None]:
 
 @pytest.fixture
 def clean_plugin_registries() -> Iterator[None]:
-    """The algorithm, early-stopping and store-scheme registries and the catalogue as they were
-    before the test: a plug-in a test registers must not leak into the next one."""
-    from kfp_tune import stores
+    """The algorithm, early-stopping and store-scheme registries, the catalogue and the record of
+    which plug-in registered what, as they were before the test: a plug-in a test registers must
+    not leak into the next one (a plug-in's takeover of 'random' once reached compile's notes in
+    later tests of the worker)."""
+    from kfp_tune import plugins, stores
     from kfp_tune.algorithms import early_stopping, registry
     from kfp_tune.core import catalogue
 
-    live = (registry._FACTORIES, registry._SPACE_ADJUSTERS, catalogue.ALGORITHMS, catalogue.EARLY_STOPPING, early_stopping.RULES, stores._OPENERS)
+    live = (registry._FACTORIES, registry._SPACE_ADJUSTERS, catalogue.ALGORITHMS, catalogue.EARLY_STOPPING, early_stopping.RULES, stores._OPENERS,
+            plugins._providers)  # which plug-in registered a name: compile's note on the image reads it
     kept = [dict(d) for d in live]
     yield
     for registry_now, before in zip(live, kept, strict=True):

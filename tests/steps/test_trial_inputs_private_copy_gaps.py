@@ -229,7 +229,10 @@ def test_an_own_folder_tampered_with_is_replaced_and_let_go_for_a_sweep(trial):
         second = trial.own_copy(input_path())
         gc.collect()
     assert second != first and in_use(second / PROCESS_LOCK)
-    assert [str(w.message) for w in seen if issubclass(w.category, ResourceWarning)] == [], "the old lock is closed, not left to the garbage collector"
+    # gc.collect() also finds what earlier tests of this worker left (a notebook kernel's zmq
+    # sockets, seen on a fresh clone's CI): only a file of this trial's folders is the lock's
+    left = [str(w.message) for w in seen if issubclass(w.category, ResourceWarning) and (str(first) in str(w.message) or PROCESS_LOCK in str(w.message))]
+    assert left == [], "the old lock is closed, not left to the garbage collector"
     assert not in_use(first / PROCESS_LOCK)
     sweep_input_copies(trial.tmp)
     assert not first.exists() and second.exists()
