@@ -23,7 +23,7 @@ import pytest
 
 import kfp_tune
 from fake_kfp import API, serve
-from kfp_tune import search
+from kfp_tune import remote, search
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.template import substitute
@@ -352,7 +352,8 @@ def test_wait_does_not_warn_when_a_trial_succeeded(kfp_host, tmp_path):
     assert not [w for w in caught if "succeeded" in str(w.message)]
 
 
-def test_wait_says_how_the_run_ended(kfp_host, tmp_path):
+def test_wait_says_how_the_run_ended(kfp_host, tmp_path, monkeypatch):
+    monkeypatch.setattr(remote, "FAILED_RUN_LOOK_SECONDS", 0.0)  # its store (s3://) is nowhere: one look, not 5 s of retries
     handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-w")
     with pytest.raises(TimeoutError, match=re.escape(f"run {handle.run_id} of experiment 'quad-w' is still running")):
         handle.wait(timeout=0.2, poll_seconds=0.05)
@@ -364,9 +365,10 @@ def test_wait_says_how_the_run_ended(kfp_host, tmp_path):
         dataclasses.replace(handle, store=str(tmp_path / "store")).wait(timeout=5, poll_seconds=0.05)
 
 
-def test_a_run_that_has_ended_is_not_called_still_running(kfp_host):
+def test_a_run_that_has_ended_is_not_called_still_running(kfp_host, monkeypatch):
     """However short the timeout: kfp's own wait looks at the clock before the run's state, so
     a slow first request made an ended run read as timed out."""
+    monkeypatch.setattr(remote, "FAILED_RUN_LOOK_SECONDS", 0.0)  # its store (s3://) is nowhere: one look
     handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-e")
     for state in ("FAILED", "CANCELED"):
         kfp_host.run_state = state

@@ -1264,9 +1264,11 @@ def submit_function(
     )
 
 
-def read_result(store_uri: str, experiment_name: str, objects: Mapping[str, Mapping[str, Any]] | None = None) -> TuneResult:
-    """The TuneResult of an experiment in the store at ``store_uri`` (a remote run's handle reads it so)."""
-    return tune_result(open_store(store_uri), experiment_name, objects)
+def read_result(store_uri: str, experiment_name: str, objects: Mapping[str, Mapping[str, Any]] | None = None,
+                retry_seconds: float | None = None) -> TuneResult:
+    """The TuneResult of an experiment in the store at ``store_uri`` (a remote run's handle reads it
+    so); ``retry_seconds``: how long an unreachable store is waited for (default: the store's own)."""
+    return tune_result(open_store(store_uri, retry_seconds=retry_seconds), experiment_name, objects)
 
 
 def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:

@@ -656,7 +656,7 @@ class RemoteTuning:
     store: str
     client: Any = field(repr=False, compare=False, default=None)
     host: str | None = None
-    reader: Callable[[str, str], Any] | None = field(repr=False, compare=False, default=None)
+    reader: Callable[..., Any] | None = field(repr=False, compare=False, default=None)
     """(store URI, experiment name) -> TuneResult: ``kfp_tune.api`` gives its own reader."""
 
     def wait(self, timeout: float = 24 * 3600, poll_seconds: float = 10.0) -> Any:
@@ -698,11 +698,13 @@ class RemoteTuning:
         """The TuneResult of a run that failed because its experiment ended Failed (its last step
         fails the run then, after writing everything: 36d7cf6), as ``tune()`` returns it; None
         when the store says otherwise or cannot be read (the run itself failed)."""
-        try:
-            result = self.result()
-        except KfpTuneError:
+        if self.reader is None:
             return None
-        return result if result.status == "Failed" else None
+        try:  # a look, not the store's retry window: the run failed, and the store may be why
+            result = self.reader(self.store, self.experiment, retry_seconds=FAILED_RUN_LOOK_SECONDS)
+        except (TypeError, KfpTuneError, StoreError):  # TypeError: a reader of one's own, without retry_seconds
+            return None
+        return result if getattr(result, "status", None) == "Failed" else None
 
     def result(self) -> Any:
         """The TuneResult as the store holds it now (``status`` Running while the run goes on)."""
@@ -719,6 +721,9 @@ class RemoteTuning:
                 f"AWS_SECRET_ACCESS_KEY), or look at the run in the KFP UI: {self.url}"
             ) from None
 
+
+FAILED_RUN_LOOK_SECONDS = 5.0
+"""How long ``wait()`` waits for the store to tell whether a FAILED run's experiment ended Failed."""
 
 _CLIENT_METHODS = ("create_run_from_pipeline_package", "get_run", "wait_for_run_completion")
 """What the handle calls on a ``client=``: kfp.Client's methods."""
