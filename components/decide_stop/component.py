@@ -70,7 +70,7 @@ def fail_if_experiment_failed(
 
     kfp_tune.check_compiled_version()
     from kfp_tune.core.errors import KfpTuneError
-    from kfp_tune.steps.decide_stop import fail_if_experiment_failed as step
+    from kfp_tune.steps.entrypoints import fail_if_experiment_failed as step
 
     try:
         step(  # by keyword: compiled packages keep this call

@@ -35,7 +35,8 @@ def store_files(root: Path) -> dict[str, bytes]:
 
 def test_the_step_fails_only_the_run_that_failed_the_experiment_and_writes_nothing(tmp_path):
     from kfp_tune.components.decide_stop import fail_if_experiment_failed as component
-    from kfp_tune.steps.decide_stop import ExperimentFailed, experiment_failed_error, fail_if_experiment_failed
+    from kfp_tune.steps.decide_stop import ExperimentFailed, experiment_failed_error
+    from kfp_tune.steps.entrypoints import fail_if_experiment_failed
 
     store = LocalStore(tmp_path / "store")
     run_inline(store, load_experiment(failing_experiment()), LocalLauncher())

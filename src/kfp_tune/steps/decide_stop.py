@@ -15,13 +15,11 @@ from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, best_trial, decide, interrupted, status_document
 from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, KfpTuneError, StoreError
 from kfp_tune.core.interfaces import Store
-from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, UnreadableRecord, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.progress import assignment_text, one_line, value_text
 from kfp_tune.steps.schedule import made_by_run
-from kfp_tune.stores import open_store
 from kfp_tune.stores.retry import RetryingStore
 
 log = logging.getLogger(__name__)
@@ -247,18 +245,6 @@ def experiment_failed_error(records: ExperimentRecords, run_id: str, failed_befo
         f"Experiment Failed{'' if failed_here else ', and hands no best trial on'}; its status is written, and decide-stop's trial "
         f"table, report and metrics show it. See its trials: kfp-tune trials {name} --store {records.store.uri}"
     )
-
-
-def fail_if_experiment_failed(
-    store_uri: str, experiment_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False, failed_before_fails: bool = False,
-) -> None:
-    """The fail-if-experiment-failed step (after the run's checkpoints): raises
-    :class:`ExperimentFailed` (:func:`experiment_failed_error`) to fail the run; returns when the
-    experiment is not Failed. ``fresh_experiment``: as given to suggest."""
-    name = per_run_experiment_name(experiment_name, run_id) if fresh_experiment else experiment_name
-    error = experiment_failed_error(ExperimentRecords(open_store(store_uri, s3_endpoint or None), name), run_id, failed_before_fails)
-    if error is not None:
-        raise error
 
 
 def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:

@@ -32,7 +32,7 @@ from kfp_tune.core.template_source import needs_config_map, resolve_trial_templa
 from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase, LaunchPhase, TrialStatus
 from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_config
 from kfp_tune.steps.best_result import best_trial_metrics
-from kfp_tune.steps.decide_stop import DRIVEN_BY_ANOTHER_RUN, EXPERIMENT_UNREADABLE
+from kfp_tune.steps.decide_stop import DRIVEN_BY_ANOTHER_RUN, EXPERIMENT_UNREADABLE, experiment_failed_error
 from kfp_tune.steps.launch_trial import wait_for_place
 from kfp_tune.steps.schedule import check_round, round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
@@ -242,6 +242,17 @@ def _check_suggest_inputs(run_id: str, round_index: int, rounds_total: int, expe
             f"trials, got {trial_count}"
         )
 
+
+@_names_forgotten_fresh_experiment
+def fail_if_experiment_failed(
+    store_uri: str, experiment_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False, failed_before_fails: bool = False,
+) -> None:
+    """The fail-if-experiment-failed step (after the run's checkpoints): raises
+    :class:`~kfp_tune.steps.decide_stop.ExperimentFailed` (``experiment_failed_error``) to fail
+    the run; returns when the experiment is not Failed. ``fresh_experiment``: as given to suggest."""
+    error = experiment_failed_error(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), run_id, failed_before_fails)
+    if error is not None:
+        raise error
 
 @_names_forgotten_fresh_experiment
 def suggest_step(
