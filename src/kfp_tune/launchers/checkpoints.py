@@ -121,10 +121,10 @@ def link_target(link: Path, written: str, folder: Path) -> str:
     write through) or a folder gone with its parent's scratch; any other target as written."""
     if not os.path.isabs(written):
         return written
-    for root in dict.fromkeys((os.path.normpath(folder), os.path.realpath(folder))):
-        resolved = os.path.normpath(written)
-        if resolved == root or resolved.startswith(root + os.sep):
-            return os.path.relpath(resolved, os.path.normpath(link.parent) if root == os.path.normpath(folder) else os.path.realpath(link.parent))
+    target = os.path.normpath(written)
+    for root, base in ((os.path.normpath(folder), os.path.normpath(link.parent)), (os.path.realpath(folder), os.path.realpath(link.parent))):
+        if target == root or target.startswith(root + os.sep):  # the folder as written, or as it resolves (/tmp a link)
+            return os.path.relpath(target, base)
     return written
 
 
